@@ -1,0 +1,80 @@
+package dev.reformer.autograd;
+
+import dev.reformer.tensor.Tensor;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Deque;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The reverse pass: visit the ops from the output back to the leaves in reverse topological
+ * order, so each op runs its backward once, after every op that consumed its output has added its
+ * share to the op's output gradient (gradients of a value used twice add up).
+ */
+final class Backprop {
+    private Backprop() {
+    }
+
+    static void run(Variable root, Tensor seed) {
+        if (!root.requiresGrad()) {
+            throw new IllegalStateException("backward: the output does not depend on any variable that requires a "
+                    + "gradient (were the parameters created with Variable.parameter, and was grad mode on?)");
+        }
+        if (root.isLeaf()) {
+            root.accumulateGrad(seed);
+            return;
+        }
+        List<Function> order = topologicalOrder(root.creator());
+        Map<Function, Tensor> outputGrads = new IdentityHashMap<>();
+        outputGrads.put(root.creator(), seed);
+        for (int i = order.size() - 1; i >= 0; i--) {
+            Function fn = order.get(i);
+            Tensor gradOutput = outputGrads.remove(fn);
+            if (gradOutput == null) {
+                continue; // every consumer of this op's output returned no gradient for it
+            }
+            Tensor[] inputGrads = fn.runBackward(gradOutput);
+            for (int j = 0; j < inputGrads.length; j++) {
+                if (inputGrads[j] == null) {
+                    continue;
+                }
+                if (fn.inputFunction(j) != null) {
+                    outputGrads.merge(fn.inputFunction(j), inputGrads[j], Tensor::add);
+                } else if (fn.inputLeaf(j) != null) {
+                    fn.inputLeaf(j).accumulateGrad(inputGrads[j]);
+                }
+            }
+        }
+    }
+
+    /** Ops reachable from {@code root}, each after all the ops it reads from (iterative DFS). */
+    static List<Function> topologicalOrder(Function root) {
+        List<Function> order = new ArrayList<>();
+        Set<Function> visited = Collections.newSetFromMap(new IdentityHashMap<>());
+        Deque<Function> stack = new ArrayDeque<>();
+        Deque<Integer> nextInput = new ArrayDeque<>();
+        stack.push(root);
+        nextInput.push(0);
+        visited.add(root);
+        while (!stack.isEmpty()) {
+            Function fn = stack.peek();
+            int i = nextInput.pop();
+            if (i < fn.arity()) {
+                nextInput.push(i + 1);
+                Function in = fn.inputFunction(i);
+                if (in != null && visited.add(in)) {
+                    stack.push(in);
+                    nextInput.push(0);
+                }
+            } else {
+                stack.pop();
+                order.add(fn);
+            }
+        }
+        return order;
+    }
+}

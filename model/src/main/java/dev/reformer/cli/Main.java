@@ -1,0 +1,44 @@
+package dev.reformer.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * The {@code ./reformer} command line. Subcommands are added as the project grows; each one
+ * documents itself through {@code --help}.
+ */
+@Command(name = "reformer",
+        mixinStandardHelpOptions = true,
+        versionProvider = Main.Version.class,
+        description = "The Reformer (Kitaev, Kaiser, Levskaya, ICLR 2020) on a small JVM tensor engine.",
+        footer = {"", "Run 'reformer COMMAND --help' for a command's options."})
+public final class Main implements Runnable {
+    @CommandLine.Spec
+    private CommandLine.Model.CommandSpec spec;
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The configured command line, shared by {@link #main} and the tests. */
+    public static CommandLine commandLine() {
+        return new CommandLine(new Main());
+    }
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    /** The version from the jar's manifest, or "development" when run from classes. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String version = Main.class.getPackage().getImplementationVersion();
+            return new String[] {
+                "reformer " + (version == null ? "development build" : version),
+                "Java " + System.getProperty("java.version") + ", ND4J 1.0.0-M2.1"
+            };
+        }
+    }
+}

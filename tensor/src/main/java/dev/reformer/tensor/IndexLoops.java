@@ -1,0 +1,236 @@
+package dev.reformer.tensor;
+
+import java.nio.ByteBuffer;
+import java.nio.DoubleBuffer;
+import java.nio.FloatBuffer;
+import java.util.Arrays;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * The primitives ND4J has no fitting op for, written as plain Java loops over row-major memory:
+ * gather, scatter-add, argsort, argmax and one-hot.
+ *
+ * <p>Gather and scatter-add see a tensor of shape (A..., N, R...) as {@code outer} rows of
+ * {@code N} blocks of {@code inner} contiguous elements, with {@code outer = prod(A)} and
+ * {@code inner = prod(R)}; moving whole blocks keeps them near memory speed.
+ */
+final class IndexLoops {
+    private IndexLoops() {
+    }
+
+    static Tensor gather(Tensor x, int axis, Tensor index) {
+        Layout at = Layout.of("gather", x, axis, index);
+        long[] idx = index.toLongArray();
+        Tensor out = Tensor.wrap(Nd4j.createUninitialized(x.dtype().nd4j(), at.outShape(x.shape())));
+        ByteBuffer src = x.bytes(false);
+        ByteBuffer dst = out.bytes(true);
+        int block = Math.toIntExact(at.inner * x.dtype().bytes());
+        for (long o = 0; o < at.outer; o++) {
+            for (long j = 0; j < at.m; j++) {
+                long k = at.checkedIndex("gather", idx, o, j, x, index);
+                dst.put(Math.toIntExact((o * at.m + j) * block), src, Math.toIntExact((o * at.n + k) * block), block);
+            }
+        }
+        return out;
+    }
+
+    static Tensor scatterAdd(Tensor base, int axis, Tensor index, Tensor src) {
+        Layout at = Layout.of("scatterAdd", base, axis, index);
+        long[] want = at.outShape(base.shape());
+        if (!Arrays.equals(src.shape(), want)) {
+            throw new ShapeException("scatterAdd: src" + src.shapeString() + " must have shape " + Shapes.str(want)
+                    + " for base" + base.shapeString() + ", axis " + axis + " and index" + index.shapeString());
+        }
+        if (src.dtype() != base.dtype() || !base.dtype().isFloating()) {
+            throw new DTypeException("scatterAdd: base is " + base.dtype().label() + " and src is " + src.dtype().label()
+                    + "; both must be the same floating type");
+        }
+        long[] idx = index.toLongArray();
+        Tensor out = Tensor.wrap(base.nd4j().dup('c'));
+        int inner = Math.toIntExact(at.inner);
+        if (base.dtype() == DType.FLOAT32) {
+            FloatBuffer d = out.bytes(true).asFloatBuffer();
+            FloatBuffer s = src.bytes(false).asFloatBuffer();
+            for (long o = 0; o < at.outer; o++) {
+                for (long j = 0; j < at.m; j++) {
+                    int to = Math.toIntExact((o * at.n + at.checkedIndex("scatterAdd", idx, o, j, base, index)) * inner);
+                    int from = Math.toIntExact((o * at.m + j) * inner);
+                    for (int r = 0; r < inner; r++) {
+                        d.put(to + r, d.get(to + r) + s.get(from + r));
+                    }
+                }
+            }
+        } else {
+            DoubleBuffer d = out.bytes(true).asDoubleBuffer();
+            DoubleBuffer s = src.bytes(false).asDoubleBuffer();
+            for (long o = 0; o < at.outer; o++) {
+                for (long j = 0; j < at.m; j++) {
+                    int to = Math.toIntExact((o * at.n + at.checkedIndex("scatterAdd", idx, o, j, base, index)) * inner);
+                    int from = Math.toIntExact((o * at.m + j) * inner);
+                    for (int r = 0; r < inner; r++) {
+                        d.put(to + r, d.get(to + r) + s.get(from + r));
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Stable ascending sort of each row along {@code axis}; returns the permutation as int64. */
+    static Tensor argsort(Tensor x, int axis) {
+        Rows rows = Rows.of(x, axis);
+        long[] out = new long[rows.values.length];
+        int[] order = new int[rows.n];
+        int[] scratch = new int[rows.n];
+        for (int r = 0; r < rows.count; r++) {
+            int base = r * rows.n;
+            for (int i = 0; i < rows.n; i++) {
+                order[i] = i;
+            }
+            mergeSort(rows.values, base, order, scratch, 0, rows.n);
+            for (int i = 0; i < rows.n; i++) {
+                out[base + i] = order[i];
+            }
+        }
+        return rows.restore(Tensor.of(out, rows.movedShape), axis);
+    }
+
+    /** Index of the first maximum of each row along {@code axis}, as int64. */
+    static Tensor argmax(Tensor x, int axis, boolean keepDims) {
+        Rows rows = Rows.of(x, axis);
+        long[] out = new long[rows.count];
+        for (int r = 0; r < rows.count; r++) {
+            int base = r * rows.n;
+            int best = 0;
+            for (int i = 1; i < rows.n; i++) {
+                if (rows.values[base + i] > rows.values[base + best]) {
+                    best = i;
+                }
+            }
+            out[r] = best;
+        }
+        return Tensor.of(out, Shapes.reduced(x.shape(), new int[] {axis}, keepDims));
+    }
+
+    static Tensor oneHot(Tensor index, int depth, DType outType) {
+        if (!index.dtype().isInteger()) {
+            throw new DTypeException("oneHot: index" + index.shapeString() + " is " + index.dtype().label()
+                    + " but must be int32 or int64");
+        }
+        long[] idx = index.toLongArray();
+        double[] out = new double[Math.toIntExact((long) idx.length * depth)];
+        for (int i = 0; i < idx.length; i++) {
+            if (idx[i] < 0 || idx[i] >= depth) {
+                throw new IndexRangeException("oneHot: index " + idx[i] + " at flat position " + i
+                        + " is out of range for depth " + depth + ": expected 0 <= index < " + depth);
+            }
+            out[i * depth + (int) idx[i]] = 1.0;
+        }
+        long[] shape = Arrays.copyOf(index.shape(), index.rank() + 1);
+        shape[index.rank()] = depth;
+        return Tensor.of(out, shape).cast(outType);
+    }
+
+    /** Stable merge sort of {@code order[from, to)} by {@code keys[base + order[i]]}. */
+    private static void mergeSort(double[] keys, int base, int[] order, int[] scratch, int from, int to) {
+        if (to - from < 2) {
+            return;
+        }
+        int mid = (from + to) >>> 1;
+        mergeSort(keys, base, order, scratch, from, mid);
+        mergeSort(keys, base, order, scratch, mid, to);
+        if (keys[base + order[mid - 1]] <= keys[base + order[mid]]) {
+            return; // already in order
+        }
+        System.arraycopy(order, from, scratch, from, to - from);
+        int i = from;
+        int j = mid;
+        for (int k = from; k < to; k++) {
+            // "<=" takes from the left run on ties: that is what makes the sort stable.
+            if (j >= to || (i < mid && keys[base + scratch[i]] <= keys[base + scratch[j]])) {
+                order[k] = scratch[i++];
+            } else {
+                order[k] = scratch[j++];
+            }
+        }
+    }
+
+    /** The (outer, N, inner) view of a gather or scatter-add and the checks on its index. */
+    private record Layout(long outer, long n, long inner, long m, int axis, boolean sharedIndex) {
+        static Layout of(String op, Tensor x, int axis, Tensor index) {
+            if (!index.dtype().isInteger()) {
+                throw new DTypeException(op + ": index" + index.shapeString() + " is " + index.dtype().label()
+                        + " but must be int32 or int64");
+            }
+            long[] xs = x.shape();
+            long[] is = index.shape();
+            boolean shared = is.length == 1;
+            boolean leadingMatch = is.length == axis + 1
+                    && Arrays.equals(Arrays.copyOf(is, axis), Arrays.copyOf(xs, axis));
+            if (!shared && !leadingMatch) {
+                throw new ShapeException(op + ": index" + Shapes.str(is) + " does not fit x" + Shapes.str(xs)
+                        + " at axis " + axis + ": expected index shape " + Shapes.str(Arrays.copyOf(xs, axis))
+                        .replace(")", (axis == 0 ? "" : ",") + "M)") + " or (M)");
+            }
+            return new Layout(Shapes.product(xs, 0, axis), xs[axis], Shapes.product(xs, axis + 1, xs.length),
+                    is[is.length - 1], axis, shared);
+        }
+
+        long[] outShape(long[] xs) {
+            long[] out = xs.clone();
+            out[axis] = m;
+            return out;
+        }
+
+        long checkedIndex(String op, long[] idx, long o, long j, Tensor x, Tensor index) {
+            long k = idx[Math.toIntExact(sharedIndex ? j : o * m + j)];
+            if (k < 0 || k >= n) {
+                throw new IndexRangeException(op + ": index " + k + " at position " + position(index, sharedIndex ? j : o * m + j)
+                        + " is out of range for axis " + axis + " of x" + x.shapeString() + ": expected 0 <= index < " + n);
+            }
+            return k;
+        }
+
+        private static String position(Tensor index, long flat) {
+            long[] shape = index.shape();
+            long[] coord = new long[shape.length];
+            for (int i = shape.length - 1; i >= 0; i--) {
+                coord[i] = flat % shape[i];
+                flat /= shape[i];
+            }
+            return Shapes.str(coord);
+        }
+    }
+
+    /** A tensor's values as rows along one axis (that axis moved last), and the way back. */
+    private record Rows(double[] values, int count, int n, long[] movedShape) {
+        static Rows of(Tensor x, int axis) {
+            Tensor moved = x.permute(moveLast(x.rank(), axis));
+            long[] shape = moved.shape();
+            int n = Math.toIntExact(shape[shape.length - 1]);
+            double[] values = moved.toDoubleArray();
+            return new Rows(values, n == 0 ? 0 : values.length / n, n, shape);
+        }
+
+        Tensor restore(Tensor movedResult, int axis) {
+            int[] there = moveLast(movedResult.rank(), axis);
+            int[] back = new int[there.length];
+            for (int i = 0; i < there.length; i++) {
+                back[there[i]] = i;
+            }
+            return movedResult.permute(back);
+        }
+
+        private static int[] moveLast(int rank, int axis) {
+            int[] order = new int[rank];
+            int j = 0;
+            for (int i = 0; i < rank; i++) {
+                if (i != axis) {
+                    order[j++] = i;
+                }
+            }
+            order[rank - 1] = axis;
+            return order;
+        }
+    }
+}
