@@ -76,6 +76,164 @@ final class IndexLoops {
         return out;
     }
 
+    /**
+     * {@code cond ? a : b} for floating a and b, each operand read in place with stride 0 along
+     * the axes it is broadcast over (nothing is expanded). The output is walked row by row: the
+     * outer index sets each operand's row offset, the inner loop runs along the last axis.
+     */
+    static Tensor where(Tensor cond, Tensor a, Tensor b, long[] shape) {
+        Tensor out = Tensor.wrap(Nd4j.createUninitialized(a.dtype().nd4j(), shape));
+        int rank = shape.length;
+        int inner = rank == 0 ? 1 : Math.toIntExact(shape[rank - 1]);
+        long outer = Shapes.numel(shape) / Math.max(inner, 1);
+        long[] cStride = broadcastStrides(cond.shape(), shape);
+        long[] aStride = broadcastStrides(a.shape(), shape);
+        long[] bStride = broadcastStrides(b.shape(), shape);
+        int cLast = rank == 0 ? 0 : (int) cStride[rank - 1];
+        int aLast = rank == 0 ? 0 : (int) aStride[rank - 1];
+        int bLast = rank == 0 ? 0 : (int) bStride[rank - 1];
+        ByteBuffer c = cond.bytes(false);
+        long[] index = new long[Math.max(rank - 1, 0)];
+        boolean isFloat = a.dtype() == DType.FLOAT32;
+        FloatBuffer af = isFloat ? a.bytes(false).asFloatBuffer() : null;
+        FloatBuffer bf = isFloat ? b.bytes(false).asFloatBuffer() : null;
+        FloatBuffer of = isFloat ? out.bytes(true).asFloatBuffer() : null;
+        DoubleBuffer ad = isFloat ? null : a.bytes(false).asDoubleBuffer();
+        DoubleBuffer bd = isFloat ? null : b.bytes(false).asDoubleBuffer();
+        DoubleBuffer od = isFloat ? null : out.bytes(true).asDoubleBuffer();
+        int o = 0;
+        for (long row = 0; row < outer; row++) {
+            int co = 0;
+            int ao = 0;
+            int bo = 0;
+            for (int k = 0; k < index.length; k++) {
+                co += (int) (index[k] * cStride[k]);
+                ao += (int) (index[k] * aStride[k]);
+                bo += (int) (index[k] * bStride[k]);
+            }
+            for (int j = 0; j < inner; j++, o++) {
+                boolean pickA = c.get(co + j * cLast) != 0;
+                if (isFloat) {
+                    of.put(o, pickA ? af.get(ao + j * aLast) : bf.get(bo + j * bLast));
+                } else {
+                    od.put(o, pickA ? ad.get(ao + j * aLast) : bd.get(bo + j * bLast));
+                }
+            }
+            for (int k = index.length - 1; k >= 0 && ++index[k] == shape[k]; k--) {
+                index[k] = 0;
+            }
+        }
+        return out;
+    }
+
+    /**
+     * {@code x} broadcast to {@code target}: each output row (along the last axis) is one bulk
+     * copy of the source row, or, when the last axis is the broadcast one, the single source
+     * element written once and then doubled in place (log2 of the row length copies).
+     * ND4J's own broadcast took about 500 ms to fill a 33 MB float tensor; this takes tens.
+     */
+    static Tensor expand(Tensor x, long[] target) {
+        int rank = target.length;
+        long[] xs = Shapes.padLeft(x.shape(), rank);
+        Tensor out = Tensor.wrap(Nd4j.createUninitialized(x.dtype().nd4j(), target));
+        ByteBuffer src = x.bytes(false);
+        ByteBuffer dst = out.bytes(true);
+        int e = x.dtype().bytes();
+        int inner = Math.toIntExact(target[rank - 1]);
+        long outer = Shapes.numel(target) / Math.max(inner, 1);
+        long[] stride = broadcastStrides(xs, target);
+        boolean repeatLast = xs[rank - 1] == 1 && inner > 1;
+        long[] index = new long[rank - 1];
+        for (long row = 0; row < outer; row++) {
+            int from = 0;
+            for (int k = 0; k < index.length; k++) {
+                from += (int) (index[k] * stride[k]);
+            }
+            int to = Math.toIntExact(row * inner * e);
+            if (!repeatLast) {
+                dst.put(to, src, from * e, inner * e);
+            } else {
+                dst.put(to, src, from * e, e);
+                for (int filled = 1; filled < inner; filled *= 2) {
+                    dst.put(to + filled * e, dst, to, Math.min(filled, inner - filled) * e);
+                }
+            }
+            for (int k = index.length - 1; k >= 0 && ++index[k] == target[k]; k--) {
+                index[k] = 0;
+            }
+        }
+        return out;
+    }
+
+    /** A comparison of two numbers, for {@link #compare}. */
+    interface Comparison {
+        boolean test(double a, double b);
+    }
+
+    /**
+     * {@code a OP b} elementwise into a bool tensor, for operands that broadcast against each
+     * other. ND4J would need both expanded to the result's shape first (for LSH's position masks,
+     * two int64 copies of the whole (N, n, C, W*C) logits grid); here each operand is read in
+     * place with stride 0 along its broadcast axes.
+     */
+    static Tensor compare(Tensor a, Tensor b, long[] shape, Comparison op) {
+        Tensor out = Tensor.wrap(Nd4j.createUninitialized(DType.BOOL.nd4j(), shape));
+        int rank = shape.length;
+        int inner = Math.toIntExact(shape[rank - 1]);
+        long outer = Shapes.numel(shape) / Math.max(inner, 1);
+        long[] aStride = broadcastStrides(a.shape(), shape);
+        long[] bStride = broadcastStrides(b.shape(), shape);
+        int aLast = (int) aStride[rank - 1];
+        int bLast = (int) bStride[rank - 1];
+        Reader ra = reader(a);
+        Reader rb = reader(b);
+        ByteBuffer o = out.bytes(true);
+        long[] index = new long[rank - 1];
+        int at = 0;
+        for (long row = 0; row < outer; row++) {
+            int ao = 0;
+            int bo = 0;
+            for (int k = 0; k < index.length; k++) {
+                ao += (int) (index[k] * aStride[k]);
+                bo += (int) (index[k] * bStride[k]);
+            }
+            for (int j = 0; j < inner; j++, at++) {
+                o.put(at, op.test(ra.get(ao + j * aLast), rb.get(bo + j * bLast)) ? (byte) 1 : (byte) 0);
+            }
+            for (int k = index.length - 1; k >= 0 && ++index[k] == shape[k]; k--) {
+                index[k] = 0;
+            }
+        }
+        return out;
+    }
+
+    /** Reads element i of a tensor's row-major memory as a double (exact for int64 up to 2^53). */
+    private interface Reader {
+        double get(int i);
+    }
+
+    private static Reader reader(Tensor t) {
+        ByteBuffer bytes = t.bytes(false);
+        return switch (t.dtype()) {
+            case FLOAT32 -> bytes.asFloatBuffer()::get;
+            case FLOAT64 -> bytes.asDoubleBuffer()::get;
+            case INT32 -> bytes.asIntBuffer()::get;
+            case INT64 -> bytes.asLongBuffer()::get;
+            case BOOL -> bytes::get;
+        };
+    }
+
+    /** Row-major strides of {@code shape} read as {@code target} under broadcasting: 0 along broadcast axes. */
+    private static long[] broadcastStrides(long[] shape, long[] target) {
+        long[] own = Shapes.strides(shape);
+        long[] out = new long[target.length];
+        int lead = target.length - shape.length;
+        for (int i = lead; i < target.length; i++) {
+            out[i] = shape[i - lead] == 1 ? 0 : own[i - lead];
+        }
+        return out;
+    }
+
     /** Stable ascending sort of each row along {@code axis}; returns the permutation as int64. */
     static Tensor argsort(Tensor x, int axis) {
         Rows rows = Rows.of(x, axis);
