@@ -9,6 +9,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "reformer",
         mixinStandardHelpOptions = true,
+        subcommands = {ProbeCommand.class},
         versionProvider = Main.Version.class,
         description = "The Reformer (Kitaev, Kaiser, Levskaya, ICLR 2020) on a small JVM tensor engine.",
         footer = {"", "Run 'reformer COMMAND --help' for a command's options."})

@@ -1,0 +1,74 @@
+package dev.reformer.attention;
+
+import dev.reformer.autograd.Variable;
+import dev.reformer.autograd.nn.Functional;
+import dev.reformer.tensor.Generator;
+import dev.reformer.tensor.Tensor;
+
+/**
+ * Every query attends to every allowed key: {@code out = softmax(scale * q k^T + masks) v},
+ * at O(L^2) time and memory. The baseline LSH attention approximates.
+ *
+ * <p>Two kinds of keys:
+ * <ul>
+ *   <li>{@link #separate}: keys from their own projection, logits {@code scale * q . k}
+ *       (scale {@code 1/sqrt(D)} as in the Transformer);</li>
+ *   <li>{@link #sharedQk}: the Reformer's shared query/key, keys {@code k^ = q / ||q||}, logits
+ *       {@code scale * q . k^}, and a query's own position given the self-mask value.</li>
+ * </ul>
+ * Causal and padding masks work the same way in both (see {@link Masks}).
+ *
+ * <pre>{@code
+ * FullAttention full = FullAttention.sharedQk(true, 1.0, Masks.SELF_MASK_VALUE);
+ * Variable out = full.attend(qk, qk, v, null, rng);     // (B, H, L, D)
+ * }</pre>
+ */
+public final class FullAttention implements Attention {
+    private final boolean sharedQk;
+    private final boolean causal;
+    private final double logitScale;
+    private final double selfMaskValue;
+
+    private FullAttention(boolean sharedQk, boolean causal, double logitScale, double selfMaskValue) {
+        this.sharedQk = sharedQk;
+        this.causal = causal;
+        this.logitScale = logitScale;
+        this.selfMaskValue = selfMaskValue;
+    }
+
+    /** Separate queries and keys; {@code logitScale} is usually {@code 1/sqrt(D)}. */
+    public static FullAttention separate(boolean causal, double logitScale) {
+        return new FullAttention(false, causal, logitScale, Double.NaN);
+    }
+
+    /** Shared queries and keys, keys normalised, own position at {@code selfMaskValue}. */
+    public static FullAttention sharedQk(boolean causal, double logitScale, double selfMaskValue) {
+        return new FullAttention(true, causal, logitScale, selfMaskValue);
+    }
+
+    @Override
+    public boolean sharesQueryKey() {
+        return sharedQk;
+    }
+
+    @Override
+    public Variable attend(Variable q, Variable k, Variable v, Tensor padding, Generator rng) {
+        AttentionShapes.check("full attention", q, k, v, padding, sharedQk);
+        long length = q.shape()[2];
+        Variable keys = sharedQk ? Masks.normalize(q) : k;
+        Variable logits = q.matmul(keys.transpose()).mul(logitScale);                // (B, H, L, L)
+        Tensor queryPositions = Masks.positions(length).reshape(length, 1);
+        Tensor keyPositions = Masks.positions(length).reshape(1, length);
+        if (causal) {
+            logits = Masks.fill(logits, Masks.causal(queryPositions, keyPositions), Masks.FORBIDDEN);
+        }
+        if (padding != null) {
+            long batch = padding.size(0);
+            logits = Masks.fill(logits, padding.reshape(batch, 1, 1, length), Masks.FORBIDDEN);
+        }
+        if (sharedQk) {
+            logits = Masks.fill(logits, Masks.self(queryPositions, keyPositions), selfMaskValue);
+        }
+        return Functional.softmax(logits, -1).matmul(v);                               // (B, H, L, D)
+    }
+}

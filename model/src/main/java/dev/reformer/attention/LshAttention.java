@@ -1,0 +1,381 @@
+package dev.reformer.attention;
+
+import dev.reformer.autograd.Variable;
+import dev.reformer.autograd.nn.Functional;
+import dev.reformer.tensor.DType;
+import dev.reformer.tensor.Generator;
+import dev.reformer.tensor.ShapeException;
+import dev.reformer.tensor.Shapes;
+import dev.reformer.tensor.Tensor;
+import java.util.Arrays;
+
+/**
+ * Locality-sensitive-hashing attention (Kitaev et al. 2020, sections 2 and 3).
+ *
+ * <p>Each query attends only to keys that hash to the same bucket, found by sorting: with shared
+ * queries and keys ({@code k^ = q / ||q||}), nearby vectors tend to share a random-rotation
+ * bucket. The stages, each a method below:
+ * <ol>
+ *   <li>{@link #hash}: per round k, {@code bucket = argmax(concat(x R_k, -x R_k))}, plus the round offset k*NB;</li>
+ *   <li>{@link #sortByBucket}: sort the K*L items by {@code L * bucket + position};</li>
+ *   <li>{@link Chunks#chunk}: cut the sorted items into chunks of C;</li>
+ *   <li>{@link Chunks#lookAround}: each chunk also sees {@code chunksBefore} chunks back and
+ *       {@code chunksAfter} ahead, cyclically over all K*L items;</li>
+ *   <li>{@link Chunks#attend}: softmax attention inside the window, masks by original position;</li>
+ *   <li>{@link #undoSort}: outputs and logsumexps back to the original order;</li>
+ *   <li>{@link #combineRounds}: {@code out = sum_k softmax_k(lse_k) * out_k}.</li>
+ * </ol>
+ * Rotations are drawn afresh at every call from the caller's generator, one set per example and
+ * head, or one per head shared by the batch ({@code rotationsSharedByBatch}); or supplied.
+ *
+ * <pre>{@code
+ * LshAttention lsh = LshAttention.builder().hashes(2).buckets(8).chunkLength(16).causal(true).build();
+ * Variable out = lsh.attend(qk, qk, v, null, new Generator(7));   // qk, v: (B, H, L, D)
+ * }</pre>
+ */
+public final class LshAttention implements Attention {
+    private final int hashes;
+    private final int[] bucketFactors;
+    private final int buckets;
+    private final int chunkLength;
+    private final int chunksBefore;
+    private final int chunksAfter;
+    private final boolean causal;
+    private final double selfMaskValue;
+    private final double logitScale;
+    private final boolean dedupeRounds;
+    private final boolean rotationsSharedByBatch;
+
+    private LshAttention(Builder b) {
+        this.hashes = b.hashes;
+        this.bucketFactors = b.bucketFactors.clone();
+        this.buckets = Arrays.stream(b.bucketFactors).reduce(1, (x, y) -> x * y);
+        this.chunkLength = b.chunkLength;
+        this.chunksBefore = b.chunksBefore;
+        this.chunksAfter = b.chunksAfter;
+        this.causal = b.causal;
+        this.selfMaskValue = b.selfMaskValue;
+        this.logitScale = b.logitScale;
+        this.dedupeRounds = b.dedupeRounds;
+        this.rotationsSharedByBatch = b.rotationsSharedByBatch;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public int hashes() {
+        return hashes;
+    }
+
+    /** NB, the number of buckets per round (the product of the factors). */
+    public int buckets() {
+        return buckets;
+    }
+
+    public int chunkLength() {
+        return chunkLength;
+    }
+
+    @Override
+    public boolean sharesQueryKey() {
+        return true;
+    }
+
+    /** Rotations for one call, (R, H, D, K, S) with R = 1 or B and S = sum of factors / 2, drawn from {@code rng}. */
+    public Tensor drawRotations(Generator rng, DType dtype, long batch, long heads, long dim) {
+        long perRound = Arrays.stream(bucketFactors).sum() / 2;
+        return rng.normal(dtype, 0, 1, rotationsSharedByBatch ? 1 : batch, heads, dim, hashes, perRound);
+    }
+
+    @Override
+    public Variable attend(Variable q, Variable k, Variable v, Tensor padding, Generator rng) {
+        AttentionShapes.check("LSH attention", q, k, v, padding, true);
+        long[] s = q.shape();
+        return attendWithRotations(q, v, padding, drawRotations(rng, q.dtype(), s[0], s[1], s[3]), null);
+    }
+
+    /**
+     * LSH attention with given rotations.
+     *
+     * @param qk        shared queries and keys (B, H, L, D)
+     * @param v         values (B, H, L, D)
+     * @param padding   (B, L) bool, true at padded positions, or null
+     * @param rotations (R, H, D, K, S), R = 1 (shared by the batch) or B
+     * @param trace     filled with every stage's result when not null (for the probe and its picture)
+     */
+    public Variable attendWithRotations(Variable qk, Variable v, Tensor padding, Tensor rotations, Trace trace) {
+        AttentionShapes.check("LSH attention", qk, qk, v, padding, true);
+        long[] s = qk.shape();
+        long batch = s[0];
+        long heads = s[1];
+        long length = s[2];
+        long dim = s[3];
+        checkLength(length);
+        checkRotations(rotations, batch, heads, dim);
+        long n = batch * heads;
+        int items = Math.toIntExact(hashes * length);
+        Variable qk3 = qk.reshape(n, length, dim);                                       // (N, L, D)
+        Variable v3 = v.reshape(n, length, dim);
+        Tensor paddingPerHead = padding == null ? null
+                : padding.reshape(batch, 1, length).expand(batch, heads, length).reshape(n, length);
+
+        Tensor bucketIds = hash(qk3.data(), rotations, paddingPerHead, heads);           // (N, K, L)
+        SortOrder order = sortByBucket(bucketIds);                                       // (N, K*L)
+
+        Variable queries = Chunks.chunk(qk3.gather(1, order.positions()), chunkLength);  // (N, n, C, D)
+        Variable keys = Chunks.chunk(Masks.normalize(qk3).gather(1, order.positions()), chunkLength);
+        Variable values = Chunks.chunk(v3.gather(1, order.positions()), chunkLength);
+        Tensor queryPositions = Chunks.chunk(order.positions(), chunkLength);           // (N, n, C)
+        Tensor keyPositions = Chunks.lookAround(queryPositions, chunksBefore, chunksAfter); // (N, n, W*C)
+        Tensor keyPadding = paddingPerHead == null ? null : Chunks.lookAround(
+                Chunks.chunk(paddingPerHead.gather(1, order.positions()), chunkLength), chunksBefore, chunksAfter);
+        Tensor logCounts = dedupeRounds ? DuplicateCounts.logCounts(order, queryPositions, keyPositions, hashes,
+                (int) length, chunkLength, chunksBefore, chunksAfter, qk.dtype()) : null;
+
+        Chunks.Attended attended = Chunks.attend(queries,
+                Chunks.lookAround(keys, chunksBefore, chunksAfter), Chunks.lookAround(values, chunksBefore, chunksAfter),
+                queryPositions, keyPositions, keyPadding, null, logCounts, causal, logitScale, selfMaskValue);
+
+        Variable out = undoSort(attended.out().reshape(n, items, dim), order);           // (N, K*L, D)
+        Variable lse = undoSort(attended.logsumexp().reshape(n, items, 1), order);       // (N, K*L, 1)
+        Variable roundWeights = Functional.softmax(lse.reshape(n, hashes, length, 1), 1); // (N, K, L, 1)
+        Variable combined = combineRounds(out.reshape(n, hashes, length, dim), roundWeights); // (N, L, D)
+        if (trace != null) {
+            trace.record(bucketIds, order, keyPositions, attended.weights(), roundWeights.data(), length);
+        }
+        return combined.reshape(batch, heads, length, dim);
+    }
+
+    /**
+     * Bucket of every item, (N, K, L) int64: for round k, {@code argmax(concat(x R_k, -x R_k))}
+     * (index j < NB/2 means +(x R_k)[j]), one argmax per factor when NB is factorised
+     * ({@code bucket = b_1 + f_1 * b_2 + f_1 f_2 * b_3 ...}), plus the round offset. Padded
+     * positions get a bucket of their own, NB, and then the offset is k * (NB + 1).
+     */
+    Tensor hash(Tensor qk, Tensor rotations, Tensor paddingPerHead, long heads) {
+        long[] s = qk.shape();
+        int n = Math.toIntExact(s[0]);
+        int length = Math.toIntExact(s[1]);
+        long dim = s[2];
+        int perRound = Math.toIntExact(rotations.size(4));
+        Tensor perItem = rotations.size(0) == 1 && n / heads > 1
+                ? rotations.expand(n / heads, heads, dim, hashes, perRound) : rotations;
+        Tensor projected = qk.matmul(perItem.reshape(n, dim, (long) hashes * perRound)); // (N, L, K*S)
+        boolean[] padded = paddingPerHead == null ? null : toBooleans(paddingPerHead);
+        long perRoundBuckets = buckets + (padded == null ? 0 : 1);
+        long[] ids = new long[n * hashes * length];
+        for (int k = 0; k < hashes; k++) {
+            double[] x = projected.slice(2, (long) k * perRound, (long) (k + 1) * perRound).toDoubleArray(); // (N, L, S)
+            for (int row = 0; row < n; row++) {
+                for (int t = 0; t < length; t++) {
+                    long bucket = 0;
+                    long product = 1;
+                    int offset = (row * length + t) * perRound;
+                    for (int factor : bucketFactors) {
+                        bucket += product * argmaxOfPlusMinus(x, offset, factor / 2);
+                        product *= factor;
+                        offset += factor / 2;
+                    }
+                    boolean isPadding = padded != null && padded[row * length + t];
+                    ids[(row * hashes + k) * length + t] = k * perRoundBuckets + (isPadding ? buckets : bucket);
+                }
+            }
+        }
+        return Tensor.of(ids, n, hashes, length);
+    }
+
+    /**
+     * {@code argmax(concat(x, -x))} for {@code x = values[from .. from + half)}, without building
+     * the concatenation: index j < half stands for +x[j], index half + j for -x[j]. The first
+     * maximum wins, as with numpy's and PyTorch's argmax.
+     */
+    static int argmaxOfPlusMinus(double[] values, int from, int half) {
+        int best = 0;
+        double bestValue = values[from];
+        for (int j = 1; j < 2 * half; j++) {
+            double value = j < half ? values[from + j] : -values[from + j - half];
+            if (value > bestValue) {
+                best = j;
+                bestValue = value;
+            }
+        }
+        return best;
+    }
+
+    /**
+     * Sorts each row's K*L items by {@code L * bucket + position} (item {@code k*L + t} has
+     * position t): the keys are distinct, so positions ascend within a bucket and rounds follow
+     * each other. Returns the sorted item ids, their positions and the inverse permutation.
+     */
+    static SortOrder sortByBucket(Tensor bucketIds) {
+        long[] s = bucketIds.shape();
+        long n = s[0];
+        long length = s[2];
+        int items = Math.toIntExact(s[1] * length);
+        long[] ids = bucketIds.toLongArray();
+        long[] keys = new long[ids.length];
+        for (int i = 0; i < ids.length; i++) {
+            keys[i] = length * ids[i] + (i % length);
+        }
+        long[] sorted = Tensor.of(keys, n, items).argsort(1).toLongArray();
+        long[] positions = new long[sorted.length];
+        long[] undo = new long[sorted.length];
+        for (int row = 0; row < n; row++) {
+            for (int slot = 0; slot < items; slot++) {
+                long item = sorted[row * items + slot];
+                positions[row * items + slot] = item % length;
+                undo[(int) (row * items + item)] = slot;
+            }
+        }
+        return new SortOrder(Tensor.of(sorted, n, items), Tensor.of(positions, n, items), Tensor.of(undo, n, items));
+    }
+
+    /** Sorted items back in item order (N, K*L, F), with the gradient of a permutation. */
+    static Variable undoSort(Variable sorted, SortOrder order) {
+        return new UndoSort(order.sortedIndex(), order.undoSortIndex()).apply(sorted);
+    }
+
+    /** {@code out = sum_k w_k out_k} over the rounds (axis 1), with {@code w = softmax_k(lse_k)}. */
+    static Variable combineRounds(Variable outPerRound, Variable roundWeights) {
+        return outPerRound.mul(roundWeights).sum(false, 1);
+    }
+
+    private void checkLength(long length) {
+        long items = hashes * length;
+        if (items % chunkLength != 0) {
+            long padded = length;
+            while ((hashes * padded) % chunkLength != 0) {
+                padded++;
+            }
+            throw new ShapeException("LSH attention: K*L = " + hashes + "*" + length + " = " + items
+                    + " items do not split into chunks of " + chunkLength + "; pad L to " + padded
+                    + " (or choose a chunk length that divides " + items + ")");
+        }
+    }
+
+    private void checkRotations(Tensor rotations, long batch, long heads, long dim) {
+        long perRound = Arrays.stream(bucketFactors).sum() / 2;
+        long[] r = rotations.shape();
+        boolean fits = r.length == 5 && (r[0] == 1 || r[0] == batch) && r[1] == heads && r[2] == dim
+                && r[3] == hashes && r[4] == perRound;
+        if (!fits) {
+            throw new ShapeException("LSH attention: rotations" + Shapes.str(r) + " must have shape (R, H, D, K, NB/2) = "
+                    + "(1 or " + batch + "," + heads + "," + dim + "," + hashes + "," + perRound + ")");
+        }
+    }
+
+    private static boolean[] toBooleans(Tensor mask) {
+        long[] values = mask.toLongArray();
+        boolean[] out = new boolean[values.length];
+        for (int i = 0; i < values.length; i++) {
+            out[i] = values[i] != 0;
+        }
+        return out;
+    }
+
+    /**
+     * The sort of one call: {@code sortedIndex[n, s]} is the item (k*L + t) at sorted slot s,
+     * {@code positions} its position t, {@code undoSortIndex} the inverse permutation. All (N, K*L) int64.
+     */
+    public record SortOrder(Tensor sortedIndex, Tensor positions, Tensor undoSortIndex) {
+    }
+
+    /** Builds an {@link LshAttention}; defaults follow the paper: 1 chunk back, none ahead, scale 1, self mask -1e5. */
+    public static final class Builder {
+        private int hashes = 1;
+        private int[] bucketFactors = {2};
+        private int chunkLength = 64;
+        private int chunksBefore = 1;
+        private int chunksAfter = 0;
+        private boolean causal = false;
+        private double selfMaskValue = Masks.SELF_MASK_VALUE;
+        private double logitScale = 1.0;
+        private boolean dedupeRounds = false;
+        private boolean rotationsSharedByBatch = false;
+
+        /** K, the number of hash rounds. */
+        public Builder hashes(int k) {
+            this.hashes = k;
+            return this;
+        }
+
+        /** NB buckets per round (even), hashed with one argmax. */
+        public Builder buckets(int nb) {
+            this.bucketFactors = new int[] {nb};
+            return this;
+        }
+
+        /** NB = product of even factors, one argmax per factor (the reference code's factorised hashing). */
+        public Builder bucketFactors(int... factors) {
+            this.bucketFactors = factors.clone();
+            return this;
+        }
+
+        public Builder chunkLength(int c) {
+            this.chunkLength = c;
+            return this;
+        }
+
+        public Builder chunksBefore(int before) {
+            this.chunksBefore = before;
+            return this;
+        }
+
+        public Builder chunksAfter(int after) {
+            this.chunksAfter = after;
+            return this;
+        }
+
+        public Builder causal(boolean on) {
+            this.causal = on;
+            return this;
+        }
+
+        public Builder selfMaskValue(double value) {
+            this.selfMaskValue = value;
+            return this;
+        }
+
+        /** Logits are {@code scale * q . k^}: 1 is the paper's choice, {@code D^-0.5} matches implementations that scale again. */
+        public Builder logitScale(double scale) {
+            this.logitScale = scale;
+            return this;
+        }
+
+        /** Subtract log(count) for keys seen in several rounds' windows (paper eq. 16). */
+        public Builder dedupeRounds(boolean on) {
+            this.dedupeRounds = on;
+            return this;
+        }
+
+        public Builder rotationsSharedByBatch(boolean on) {
+            this.rotationsSharedByBatch = on;
+            return this;
+        }
+
+        public LshAttention build() {
+            if (hashes < 1) {
+                throw new IllegalArgumentException("LSH attention: hash rounds K = " + hashes + " must be at least 1");
+            }
+            if (bucketFactors.length == 0) {
+                throw new IllegalArgumentException("LSH attention: give a bucket count (or its factors)");
+            }
+            for (int f : bucketFactors) {
+                if (f < 2 || f % 2 != 0) {
+                    throw new IllegalArgumentException("LSH attention: bucket count " + f + " must be even and at least 2"
+                            + " (each bucket is a direction +r or -r of a random rotation)");
+                }
+            }
+            if (chunkLength < 1 || chunksBefore < 0 || chunksAfter < 0) {
+                throw new IllegalArgumentException("LSH attention: chunk length " + chunkLength + " must be >= 1 and"
+                        + " chunks before/after (" + chunksBefore + "/" + chunksAfter + ") >= 0");
+            }
+            if (!Double.isFinite(selfMaskValue) || !Double.isFinite(logitScale)) {
+                throw new IllegalArgumentException("LSH attention: self-mask value " + selfMaskValue + " and logit scale "
+                        + logitScale + " must be finite");
+            }
+            return new LshAttention(this);
+        }
+    }
+}

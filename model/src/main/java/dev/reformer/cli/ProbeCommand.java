@@ -1,0 +1,77 @@
+package dev.reformer.cli;
+
+import dev.reformer.probe.Probe;
+import dev.reformer.probe.ProbeCase;
+import dev.reformer.probe.ProbeException;
+import dev.reformer.probe.ProbeExplain;
+import dev.reformer.probe.ProbeJson;
+import dev.reformer.probe.ProbePicture;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code reformer probe}: one attention call on given tensors, per shared/specs/attention-probe.md. */
+@Command(name = "probe",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Runs one attention call (LSH or full, one head) on the tensors of a JSON case and writes the output,",
+            "the gradients of loss = sum(output * upstream_grad), and the LSH buckets, as JSON.",
+            "Exit code 0 on success, 2 on a bad case (one-line error naming the field, no output written)."},
+        footer = {"", "Example:", "  ./reformer probe --in docs/examples/lsh-16.json --out result.json --explain --png lsh.png"})
+final class ProbeCommand implements Callable<Integer> {
+    @Spec
+    private CommandSpec spec;
+
+    @Option(names = "--in", required = true, paramLabel = "CASE.json", description = "the case to run")
+    private Path in;
+
+    @Option(names = "--out", required = true, paramLabel = "RESULT.json", description = "where to write the result")
+    private Path out;
+
+    @Option(names = "--png", paramLabel = "FILE.png",
+            description = "also draw each position's buckets and the attention weights (LSH, at most 128 positions)")
+    private Path png;
+
+    @Option(names = "--explain", description = "also print every stage of LSH attention (the walkthrough's text)")
+    private boolean explain;
+
+    @Option(names = "--example", defaultValue = "0", paramLabel = "B",
+            description = "which example of the batch --png and --explain show (default: ${DEFAULT-VALUE})")
+    private int example;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter err = spec.commandLine().getErr();
+        try {
+            ProbeCase probeCase = ProbeCase.read(in);
+            if ((png != null || explain) && !probeCase.isLsh()) {
+                throw new ProbeException("--png and --explain show LSH attention's stages; this case's attention is full");
+            }
+            if (example < 0 || example >= probeCase.batch()) {
+                throw new ProbeException("--example " + example + " is out of range: the case has " + probeCase.batch()
+                        + " example(s)");
+            }
+            if (png != null && probeCase.length() > ProbePicture.MAX_LENGTH) {
+                throw new ProbeException("--png draws cases of at most " + ProbePicture.MAX_LENGTH + " positions; this one has "
+                        + probeCase.length());
+            }
+            Probe.Result result = Probe.run(probeCase);
+            ProbeJson.write(result, out);
+            if (png != null) {
+                ProbePicture.write(result, example, png);
+            }
+            if (explain) {
+                ProbeExplain.print(result, example, System.out);
+            }
+            return 0;
+        } catch (ProbeException e) {
+            err.println("reformer probe: " + e.getMessage());
+            err.flush();
+            return 2;
+        }
+    }
+}

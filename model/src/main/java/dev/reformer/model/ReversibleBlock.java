@@ -1,0 +1,82 @@
+package dev.reformer.model;
+
+import dev.reformer.autograd.GradMode;
+import dev.reformer.autograd.Variable;
+import dev.reformer.autograd.nn.Module;
+import dev.reformer.tensor.Generator;
+import dev.reformer.tensor.Tensor;
+
+/**
+ * One reversible residual block (RevNet; paper section 3):
+ * <pre>
+ *   y1 = x1 + F(x2)      F = attention layer
+ *   y2 = x2 + G(y1)      G = feed-forward layer
+ * </pre>
+ * Its inputs follow from its outputs, {@code x2 = y2 - G(y1)} and {@code x1 = y1 - F(x2)}, so a
+ * stack of these blocks need not store any layer's activations: {@link #backwardStep}
+ * reconstructs them on the way back. The reconstruction is exact only if F and G draw the same
+ * randomness (LSH rotations, dropout masks) as in the forward, so every draw comes from the
+ * block's seed: F from the first seed it yields, G from the second.
+ */
+public final class ReversibleBlock extends Module {
+    private final AttentionLayer f;
+    private final FeedForward g;
+
+    public ReversibleBlock(AttentionLayer f, FeedForward g) {
+        this.f = child("attention", f);
+        this.g = child("feedForward", g);
+    }
+
+    /** The two streams, each (B, L, d). */
+    public record Streams(Variable first, Variable second) {
+    }
+
+    /** The streams' gradients after a backward step, and the reconstructed inputs. */
+    record Step(Tensor x1, Tensor x2, Tensor dx1, Tensor dx2) {
+    }
+
+    /** {@code y1 = x1 + F(x2)}, {@code y2 = x2 + G(y1)}, randomness from {@code seed}. */
+    public Streams forward(Variable x1, Variable x2, Tensor padding, long seed) {
+        Seeds seeds = Seeds.of(seed);
+        Variable y1 = x1.add(f.forward(x2, padding, new Generator(seeds.attention)));
+        Variable y2 = x2.add(g.forward(y1, new Generator(seeds.feedForward)));
+        return new Streams(y1, y2);
+    }
+
+    /**
+     * From the outputs and their gradients, the inputs and theirs; F's and G's parameters receive
+     * their gradients on the way:
+     * <pre>
+     *   x2 = y2 - G(y1)                dy1' = dy1 + (dG/dy1)^T dy2
+     *   x1 = y1 - F(x2)                dx2  = dy2 + (dF/dx2)^T dy1'     dx1 = dy1'
+     * </pre>
+     */
+    Step backwardStep(Tensor y1, Tensor y2, Tensor dy1, Tensor dy2, Tensor padding, long seed) {
+        Seeds seeds = Seeds.of(seed);
+        Variable y1Leaf = Variable.parameter(y1);
+        Variable gOut;
+        try (GradMode.Scope on = GradMode.enabled()) {
+            gOut = g.forward(y1Leaf, new Generator(seeds.feedForward));
+        }
+        gOut.backward(dy2);                                   // G's parameters, and dG/dy1^T dy2 into y1Leaf
+        Tensor x2 = y2.sub(gOut.data());
+        Tensor dy1Total = dy1.add(y1Leaf.grad());
+
+        Variable x2Leaf = Variable.parameter(x2);
+        Variable fOut;
+        try (GradMode.Scope on = GradMode.enabled()) {
+            fOut = f.forward(x2Leaf, padding, new Generator(seeds.attention));
+        }
+        fOut.backward(dy1Total);                              // F's parameters, and dF/dx2^T dy1' into x2Leaf
+        Tensor x1 = y1.sub(fOut.data());
+        return new Step(x1, x2, dy1Total, dy2.add(x2Leaf.grad()));
+    }
+
+    /** The two seeds a block seed yields: F's draws come from the first, G's from the second. */
+    private record Seeds(long attention, long feedForward) {
+        static Seeds of(long seed) {
+            Generator g = new Generator(seed);
+            return new Seeds(g.nextSeed(), g.nextSeed());
+        }
+    }
+}

@@ -1,0 +1,84 @@
+package dev.reformer.model;
+
+import dev.reformer.autograd.CustomFunction;
+import dev.reformer.autograd.GradMode;
+import dev.reformer.autograd.Variable;
+import dev.reformer.tensor.Generator;
+import dev.reformer.tensor.Tensor;
+import java.util.List;
+
+/**
+ * The blocks run without keeping activations: the forward runs them under no-grad and keeps
+ * only the stack's output; the backward walks the blocks from the last to the first,
+ * reconstructing each block's inputs from its outputs ({@link ReversibleBlock#backwardStep}).
+ * Activation memory is then one layer's worth whatever the depth (paper section 3).
+ */
+public final class ReversibleStack implements BlockStack {
+    private final List<ReversibleBlock> blocks;
+
+    public ReversibleStack(List<ReversibleBlock> blocks) {
+        this.blocks = List.copyOf(blocks);
+    }
+
+    @Override
+    public List<ReversibleBlock> blocks() {
+        return blocks;
+    }
+
+    @Override
+    public Variable forward(Variable x, Tensor padding, Generator rng) {
+        return new Reversible(blocks, padding, BlockStack.drawSeeds(rng, blocks.size())).apply(x);
+    }
+
+    /** The whole stack as one op whose backward recomputes instead of remembering. */
+    private static final class Reversible extends CustomFunction {
+        private final List<ReversibleBlock> blocks;
+        private final Tensor padding;
+        private final long[] seeds;
+
+        Reversible(List<ReversibleBlock> blocks, Tensor padding, long[] seeds) {
+            this.blocks = blocks;
+            this.padding = padding;
+            this.seeds = seeds;
+        }
+
+        @Override
+        protected boolean updatesParametersInBackward() {
+            return true;
+        }
+
+        @Override
+        protected Tensor forward(Tensor... x) {
+            long d = x[0].size(2) / 2;
+            ReversibleBlock.Streams s = new ReversibleBlock.Streams(
+                    Variable.constant(x[0].slice(2, 0, d)), Variable.constant(x[0].slice(2, d, 2 * d)));
+            try (GradMode.Scope off = GradMode.disabled()) {
+                for (int i = 0; i < blocks.size(); i++) {
+                    s = blocks.get(i).forward(s.first(), s.second(), padding, seeds[i]);
+                }
+            }
+            Tensor y = Tensor.concat(2, s.first().data(), s.second().data());           // (B, L, 2d)
+            saveForBackward(y);
+            return y;
+        }
+
+        @Override
+        protected Tensor[] backward(Tensor g) {
+            // Walk back through the blocks, rebuilding each one's inputs from its outputs.
+            Tensor y = saved(0);
+            long d = y.size(2) / 2;
+            Tensor y1 = y.slice(2, 0, d);
+            Tensor y2 = y.slice(2, d, 2 * d);
+            Tensor dy1 = g.slice(2, 0, d);
+            Tensor dy2 = g.slice(2, d, 2 * d);
+            for (int i = blocks.size() - 1; i >= 0; i--) {
+                ReversibleBlock.Step step = blocks.get(i).backwardStep(y1, y2, dy1, dy2, padding, seeds[i]);
+                y1 = step.x1();
+                y2 = step.x2();
+                dy1 = step.dx1();
+                dy2 = step.dx2();
+            }
+            return new Tensor[] {needsGrad(0) ? Tensor.concat(2, dy1, dy2) : null};
+        }
+    }
+}
