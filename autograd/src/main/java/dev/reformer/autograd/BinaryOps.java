@@ -61,7 +61,8 @@ public final class BinaryOps {
     public static final class Mul extends Function {
         @Override
         protected Tensor forward(Tensor... x) {
-            saveForBackward(x[0], x[1]);
+            // dL/da needs b and dL/db needs a: keep only what a wanted gradient needs.
+            saveForBackward(needsGrad(1) ? x[0] : null, needsGrad(0) ? x[1] : null);
             return x[0].mul(x[1]);
         }
 
@@ -81,7 +82,7 @@ public final class BinaryOps {
         @Override
         protected Tensor forward(Tensor... x) {
             Tensor y = x[0].div(x[1]);
-            saveForBackward(x[1], y);
+            saveForBackward(x[1], needsGrad(1) ? y : null);
             return y;
         }
 

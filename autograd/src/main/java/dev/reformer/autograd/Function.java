@@ -98,7 +98,10 @@ public abstract sealed class Function
         return getClass().getSimpleName().toLowerCase(java.util.Locale.ROOT);
     }
 
-    /** Keeps tensors for the backward; a no-op when no graph is being recorded. */
+    /**
+     * Keeps tensors for the backward, read back by position with {@link #saved}; a no-op when no
+     * graph is being recorded. A {@code null} keeps a position for a tensor this call does not need.
+     */
     protected final void saveForBackward(Tensor... tensors) {
         if (recording) {
             saved.addAll(Arrays.asList(tensors));
@@ -109,9 +112,13 @@ public abstract sealed class Function
         return saved.get(i);
     }
 
-    /** Whether input {@code i} wants a gradient; a backward may skip work for those that do not. */
+    /**
+     * Whether input {@code i} wants a gradient; a backward may skip work, and a forward skip
+     * saving tensors, for those that do not. Known in the forward already (false when nothing is
+     * being recorded).
+     */
     protected final boolean needsGrad(int i) {
-        return inputFunctions[i] != null || inputLeaves[i] != null;
+        return recording && (inputFunctions[i] != null || inputLeaves[i] != null);
     }
 
     protected final long[] inputShape(int i) {

@@ -36,6 +36,9 @@ public final class Graphs {
         long bytes = 0;
         for (Function fn : ops(output)) {
             for (Tensor t : fn.savedTensors()) {
+                if (t == null) {
+                    continue;
+                }
                 var buffer = t.nd4j().data();
                 if (buffers.add(buffer)) {
                     bytes += buffer.length() * t.dtype().bytes();

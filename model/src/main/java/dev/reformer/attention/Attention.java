@@ -29,6 +29,14 @@ public interface Attention {
      */
     Variable attend(Variable q, Variable k, Variable v, Tensor padding, Generator rng);
 
+    /**
+     * The same, recording the call's discrete choices into {@code replay} or taking them from it
+     * (see {@link HashReplay}); variants that make none ignore it.
+     */
+    default Variable attend(Variable q, Variable k, Variable v, Tensor padding, Generator rng, HashReplay replay) {
+        return attend(q, k, v, padding, rng);
+    }
+
     /** Whether queries double as keys (Reformer's shared-QK attention): callers then pass {@code k == q}. */
     boolean sharesQueryKey();
 }

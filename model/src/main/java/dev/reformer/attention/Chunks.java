@@ -5,6 +5,7 @@ import dev.reformer.autograd.nn.Functional;
 import dev.reformer.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.OptionalDouble;
 
 /**
  * The chunked attention LSH and local attention share: cut a sequence into chunks of C, let each
@@ -30,9 +31,10 @@ final class Chunks {
     }
 
     /**
-     * (N, n, C, ...) -> (N, n, W*C, ...), W = before + 1 + after: chunk j followed by the chunks
-     * j-before .. j+after, cyclically over all n chunks (Trax's look_adjacent). With one chunk and
-     * one chunk back, the chunk sees itself twice, as in the reference code.
+     * (N, n, C, ...) -> (N, n, W*C, ...), W = before + 1 + after: the window of chunk j is the
+     * chunks j-before, ..., j, ..., j+after in that order, cyclically over all n chunks (Trax's
+     * look_adjacent). With one chunk and one chunk back, the chunk sees itself twice, as in the
+     * reference code.
      */
     static Variable lookAround(Variable x, int before, int after) {
         List<Variable> window = new ArrayList<>();
@@ -56,8 +58,23 @@ final class Chunks {
         return Variable.concat(1, x.slice(1, start, n), x.slice(1, 0, start));
     }
 
-    /** A chunked attention's masks, by original position and padding, before the softmax. */
+    /**
+     * The original positions a chunked attention works with, and the keys no query may see.
+     *
+     * @param queryPositions  (N or 1, n, C) original position of each query
+     * @param keyPositions    (N or 1, n, W*C) original position of each key in each chunk's window
+     * @param keyPadding      (N, n, W*C) bool, true at padded keys, or null
+     * @param outsideSequence (n, W*C) bool, true where a window runs past the sequence's ends, or null
+     */
     record Window(Tensor queryPositions, Tensor keyPositions, Tensor keyPadding, Tensor outsideSequence) {
+    }
+
+    /**
+     * How logits are formed and masked: {@code scale * q . k}; later keys forbidden when causal;
+     * the query's own position at the self-mask value when queries and keys are shared (empty
+     * otherwise).
+     */
+    record Scoring(boolean causal, double logitScale, OptionalDouble selfMaskValue) {
     }
 
     /** What attending in chunks produced: outputs, each query's logsumexp, and the weights. */
@@ -65,43 +82,42 @@ final class Chunks {
     }
 
     /**
-     * Attention inside each window: logits {@code scale * q k^T} (N, n, C, W*C), masks, then
-     * {@code lse = logsumexp(logits)} and {@code out = exp(logits - lse) v}.
+     * Attention inside each window: logits {@code scale * q k^T} (N, n, C, W*C), the masks (in
+     * the reference code's order: forbidden keys, then the query's own position, then the
+     * duplicate correction), then {@code lse = logsumexp(logits)} and {@code out = exp(logits - lse) v}.
      *
-     * @param queryPositions (N, n, C) original positions of the queries
-     * @param keyPositions   (N, n, W*C) original positions of the window's keys
-     * @param keyPadding     (N, n, W*C) bool, true at padded keys, or null
-     * @param outside        (n, W*C) bool, true where the window runs past the sequence's ends, or null
-     * @param logCounts      (N, n, C, W*C) log of each key's duplicate count, or null
+     * @param q         (N, n, C, D) queries, chunked
+     * @param k         (N, n, W*C, D) each chunk's window of keys
+     * @param v         (N, n, W*C, D) each chunk's window of values
+     * @param logCounts (N, n, C, W*C) log of each key's duplicate count (paper eq. 16), or null
      */
-    static Attended attend(Variable q, Variable k, Variable v, Tensor queryPositions, Tensor keyPositions,
-            Tensor keyPadding, Tensor outside, Tensor logCounts, boolean causal, double logitScale,
-            Double selfMaskValue) {
-        long[] qs = queryPositions.shape();
-        long[] ks = keyPositions.shape();
-        Tensor qPos = queryPositions.reshape(qs[0], qs[1], qs[2], 1);                 // (N, n, C, 1)
-        Tensor kPos = keyPositions.reshape(ks[0], ks[1], 1, ks[2]);                   // (N, n, 1, W*C)
-        Variable logits = q.matmul(k.transpose());                                    // (N, n, C, W*C)
-        if (logitScale != 1.0) {
-            logits = logits.mul(logitScale);
+    static Attended attend(Variable q, Variable k, Variable v, Window window, Scoring scoring, Tensor logCounts) {
+        long[] qs = window.queryPositions().shape();
+        long[] ks = window.keyPositions().shape();
+        Tensor queryPositions = window.queryPositions().reshape(qs[0], qs[1], qs[2], 1);   // (N, n, C, 1)
+        Tensor keyPositions = window.keyPositions().reshape(ks[0], ks[1], 1, ks[2]);       // (N, n, 1, W*C)
+        Variable logits = q.matmul(k.transpose());                                       // (N, n, C, W*C)
+        if (scoring.logitScale() != 1.0) {
+            logits = logits.mul(scoring.logitScale());
         }
-        if (causal) {
-            logits = Masks.fill(logits, Masks.causal(qPos, kPos), Masks.FORBIDDEN);
+        if (scoring.causal()) {
+            logits = Masks.fill(logits, Masks.causal(queryPositions, keyPositions), Masks.FORBIDDEN);
         }
-        if (keyPadding != null) {
-            logits = Masks.fill(logits, keyPadding.reshape(keyPadding.size(0), ks[1], 1, ks[2]), Masks.FORBIDDEN);
+        if (window.keyPadding() != null) {
+            Tensor padded = window.keyPadding();
+            logits = Masks.fill(logits, padded.reshape(padded.size(0), ks[1], 1, ks[2]), Masks.FORBIDDEN);
         }
-        if (outside != null) {
-            logits = Masks.fill(logits, outside.reshape(1, ks[1], 1, ks[2]), Masks.FORBIDDEN);
+        if (window.outsideSequence() != null) {
+            logits = Masks.fill(logits, window.outsideSequence().reshape(1, ks[1], 1, ks[2]), Masks.FORBIDDEN);
         }
-        if (selfMaskValue != null) {
-            logits = Masks.fill(logits, Masks.self(qPos, kPos), selfMaskValue);
+        if (scoring.selfMaskValue().isPresent()) {
+            logits = Masks.fill(logits, Masks.self(queryPositions, keyPositions), scoring.selfMaskValue().getAsDouble());
         }
         if (logCounts != null) {
-            logits = logits.sub(Variable.constant(logCounts));                       // paper eq. 16
+            logits = logits.sub(Variable.constant(logCounts));                              // paper eq. 16
         }
-        Variable lse = Functional.logsumexp(logits, -1, true);                        // (N, n, C, 1)
-        Variable weights = logits.sub(lse).exp();                                     // (N, n, C, W*C)
-        return new Attended(weights.matmul(v), lse, weights.data());                  // (N, n, C, D)
+        Variable lse = Functional.logsumexp(logits, -1, true);                             // (N, n, C, 1)
+        Variable weights = logits.sub(lse).exp();                                          // (N, n, C, W*C)
+        return new Attended(weights.matmul(v), lse, weights.data());                       // (N, n, C, D)
     }
 }

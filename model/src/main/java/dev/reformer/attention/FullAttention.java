@@ -4,6 +4,7 @@ import dev.reformer.autograd.Variable;
 import dev.reformer.autograd.nn.Functional;
 import dev.reformer.tensor.Generator;
 import dev.reformer.tensor.Tensor;
+import java.util.OptionalDouble;
 
 /**
  * Every query attends to every allowed key: {@code out = softmax(scale * q k^T + masks) v},
@@ -24,13 +25,11 @@ import dev.reformer.tensor.Tensor;
  * }</pre>
  */
 public final class FullAttention implements Attention {
-    private final boolean sharedQk;
     private final boolean causal;
     private final double logitScale;
-    private final double selfMaskValue;
+    private final OptionalDouble selfMaskValue; // present for shared queries and keys
 
-    private FullAttention(boolean sharedQk, boolean causal, double logitScale, double selfMaskValue) {
-        this.sharedQk = sharedQk;
+    private FullAttention(boolean causal, double logitScale, OptionalDouble selfMaskValue) {
         this.causal = causal;
         this.logitScale = logitScale;
         this.selfMaskValue = selfMaskValue;
@@ -38,24 +37,24 @@ public final class FullAttention implements Attention {
 
     /** Separate queries and keys; {@code logitScale} is usually {@code 1/sqrt(D)}. */
     public static FullAttention separate(boolean causal, double logitScale) {
-        return new FullAttention(false, causal, logitScale, Double.NaN);
+        return new FullAttention(causal, logitScale, OptionalDouble.empty());
     }
 
     /** Shared queries and keys, keys normalised, own position at {@code selfMaskValue}. */
     public static FullAttention sharedQk(boolean causal, double logitScale, double selfMaskValue) {
-        return new FullAttention(true, causal, logitScale, selfMaskValue);
+        return new FullAttention(causal, logitScale, OptionalDouble.of(selfMaskValue));
     }
 
     @Override
     public boolean sharesQueryKey() {
-        return sharedQk;
+        return selfMaskValue.isPresent();
     }
 
     @Override
     public Variable attend(Variable q, Variable k, Variable v, Tensor padding, Generator rng) {
-        AttentionShapes.check("full attention", q, k, v, padding, sharedQk);
+        AttentionShapes.check("full attention", q, k, v, padding, sharesQueryKey());
         long length = q.shape()[2];
-        Variable keys = sharedQk ? Masks.normalize(q) : k;
+        Variable keys = sharesQueryKey() ? Masks.normalize(q) : k;
         Variable logits = q.matmul(keys.transpose()).mul(logitScale);                // (B, H, L, L)
         Tensor queryPositions = Masks.positions(length).reshape(length, 1);
         Tensor keyPositions = Masks.positions(length).reshape(1, length);
@@ -66,8 +65,8 @@ public final class FullAttention implements Attention {
             long batch = padding.size(0);
             logits = Masks.fill(logits, padding.reshape(batch, 1, 1, length), Masks.FORBIDDEN);
         }
-        if (sharedQk) {
-            logits = Masks.fill(logits, Masks.self(queryPositions, keyPositions), selfMaskValue);
+        if (selfMaskValue.isPresent()) {
+            logits = Masks.fill(logits, Masks.self(queryPositions, keyPositions), selfMaskValue.getAsDouble());
         }
         return Functional.softmax(logits, -1).matmul(v);                               // (B, H, L, D)
     }

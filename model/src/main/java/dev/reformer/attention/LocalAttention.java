@@ -5,6 +5,7 @@ import dev.reformer.tensor.DType;
 import dev.reformer.tensor.Generator;
 import dev.reformer.tensor.ShapeException;
 import dev.reformer.tensor.Tensor;
+import java.util.OptionalDouble;
 
 /**
  * Chunked attention without hashing: the sequence, in its own order, is cut into chunks of C and
@@ -23,10 +24,10 @@ public final class LocalAttention implements Attention {
     private final int chunksAfter;
     private final boolean causal;
     private final double logitScale;
-    private final Double selfMaskValue; // null for separate queries and keys
+    private final OptionalDouble selfMaskValue; // present for shared queries and keys
 
     private LocalAttention(int chunkLength, int chunksBefore, int chunksAfter, boolean causal, double logitScale,
-            Double selfMaskValue) {
+            OptionalDouble selfMaskValue) {
         if (chunkLength < 1 || chunksBefore < 0 || chunksAfter < 0) {
             throw new IllegalArgumentException("local attention: chunk length " + chunkLength + " must be >= 1 and"
                     + " chunks before/after (" + chunksBefore + "/" + chunksAfter + ") >= 0");
@@ -42,13 +43,14 @@ public final class LocalAttention implements Attention {
     /** Separate queries and keys (the reference configurations' local layers). */
     public static LocalAttention separate(int chunkLength, int chunksBefore, int chunksAfter, boolean causal,
             double logitScale) {
-        return new LocalAttention(chunkLength, chunksBefore, chunksAfter, causal, logitScale, null);
+        return new LocalAttention(chunkLength, chunksBefore, chunksAfter, causal, logitScale, OptionalDouble.empty());
     }
 
     /** Shared queries and keys: keys normalised, own position at {@code selfMaskValue}. */
     public static LocalAttention sharedQk(int chunkLength, int chunksBefore, int chunksAfter, boolean causal,
             double logitScale, double selfMaskValue) {
-        return new LocalAttention(chunkLength, chunksBefore, chunksAfter, causal, logitScale, selfMaskValue);
+        return new LocalAttention(chunkLength, chunksBefore, chunksAfter, causal, logitScale,
+                OptionalDouble.of(selfMaskValue));
     }
 
     public int chunkLength() {
@@ -57,7 +59,7 @@ public final class LocalAttention implements Attention {
 
     @Override
     public boolean sharesQueryKey() {
-        return selfMaskValue != null;
+        return selfMaskValue.isPresent();
     }
 
     @Override
@@ -86,8 +88,9 @@ public final class LocalAttention implements Attention {
         Tensor keyPadding = padding == null ? null : Chunks.lookAround(Chunks.chunk(
                 padding.reshape(batch, 1, length).expand(batch, heads, length).reshape(n, length), chunkLength),
                 chunksBefore, chunksAfter);
-        Chunks.Attended attended = Chunks.attend(queries, windowKeys, windowValues, queryPositions, keyPositions,
-                keyPadding, outsideSequence(length / chunkLength), null, causal, logitScale, selfMaskValue);
+        Chunks.Attended attended = Chunks.attend(queries, windowKeys, windowValues,
+                new Chunks.Window(queryPositions, keyPositions, keyPadding, outsideSequence(length / chunkLength)),
+                new Chunks.Scoring(causal, logitScale, selfMaskValue), null);
         return attended.out().reshape(batch, heads, length, dim);
     }
 

@@ -8,6 +8,7 @@ import dev.reformer.tensor.ShapeException;
 import dev.reformer.tensor.Shapes;
 import dev.reformer.tensor.Tensor;
 import java.util.Arrays;
+import java.util.OptionalDouble;
 
 /**
  * Locality-sensitive-hashing attention (Kitaev et al. 2020, sections 2 and 3).
@@ -90,9 +91,14 @@ public final class LshAttention implements Attention {
 
     @Override
     public Variable attend(Variable q, Variable k, Variable v, Tensor padding, Generator rng) {
+        return attend(q, k, v, padding, rng, null);
+    }
+
+    @Override
+    public Variable attend(Variable q, Variable k, Variable v, Tensor padding, Generator rng, HashReplay replay) {
         AttentionShapes.check("LSH attention", q, k, v, padding, true);
         long[] s = q.shape();
-        return attendWithRotations(q, v, padding, drawRotations(rng, q.dtype(), s[0], s[1], s[3]), null);
+        return run(q, v, padding, drawRotations(rng, q.dtype(), s[0], s[1], s[3]), replay, null);
     }
 
     /**
@@ -105,6 +111,10 @@ public final class LshAttention implements Attention {
      * @param trace     filled with every stage's result when not null (for the probe and its picture)
      */
     public Variable attendWithRotations(Variable qk, Variable v, Tensor padding, Tensor rotations, Trace trace) {
+        return run(qk, v, padding, rotations, null, trace);
+    }
+
+    private Variable run(Variable qk, Variable v, Tensor padding, Tensor rotations, HashReplay replay, Trace trace) {
         AttentionShapes.check("LSH attention", qk, qk, v, padding, true);
         long[] s = qk.shape();
         long batch = s[0];
@@ -118,24 +128,27 @@ public final class LshAttention implements Attention {
         Variable qk3 = qk.reshape(n, length, dim);                                       // (N, L, D)
         Variable v3 = v.reshape(n, length, dim);
         Tensor paddingPerHead = padding == null ? null
-                : padding.reshape(batch, 1, length).expand(batch, heads, length).reshape(n, length);
+                : padding.reshape(batch, 1, length).expand(batch, heads, length).reshape(n, length); // (N, L)
 
-        Tensor bucketIds = hash(qk3.data(), rotations, paddingPerHead, heads);           // (N, K, L)
+        Tensor bucketIds = replay == null ? hash(qk3.data(), rotations, paddingPerHead, heads)
+                : replay.buckets(() -> hash(qk3.data(), rotations, paddingPerHead, heads)); // (N, K, L)
         SortOrder order = sortByBucket(bucketIds);                                       // (N, K*L)
 
         Variable queries = Chunks.chunk(qk3.gather(1, order.positions()), chunkLength);  // (N, n, C, D)
-        Variable keys = Chunks.chunk(Masks.normalize(qk3).gather(1, order.positions()), chunkLength);
-        Variable values = Chunks.chunk(v3.gather(1, order.positions()), chunkLength);
+        Variable keys = Chunks.chunk(Masks.normalize(qk3).gather(1, order.positions()), chunkLength); // (N, n, C, D)
+        Variable values = Chunks.chunk(v3.gather(1, order.positions()), chunkLength);   // (N, n, C, D)
         Tensor queryPositions = Chunks.chunk(order.positions(), chunkLength);           // (N, n, C)
         Tensor keyPositions = Chunks.lookAround(queryPositions, chunksBefore, chunksAfter); // (N, n, W*C)
         Tensor keyPadding = paddingPerHead == null ? null : Chunks.lookAround(
-                Chunks.chunk(paddingPerHead.gather(1, order.positions()), chunkLength), chunksBefore, chunksAfter);
-        Tensor logCounts = dedupeRounds ? DuplicateCounts.logCounts(order, queryPositions, keyPositions, hashes,
-                (int) length, chunkLength, chunksBefore, chunksAfter, qk.dtype()) : null;
+                Chunks.chunk(paddingPerHead.gather(1, order.positions()), chunkLength), chunksBefore, chunksAfter); // (N, n, W*C)
+        Tensor logCounts = dedupeRounds ? DuplicateCounts.logCounts(order.undoSortIndex(), queryPositions,
+                keyPositions, hashes, (int) length, qk.dtype()) : null;                  // (N, n, C, W*C)
 
         Chunks.Attended attended = Chunks.attend(queries,
-                Chunks.lookAround(keys, chunksBefore, chunksAfter), Chunks.lookAround(values, chunksBefore, chunksAfter),
-                queryPositions, keyPositions, keyPadding, null, logCounts, causal, logitScale, selfMaskValue);
+                Chunks.lookAround(keys, chunksBefore, chunksAfter),                       // (N, n, W*C, D)
+                Chunks.lookAround(values, chunksBefore, chunksAfter),
+                new Chunks.Window(queryPositions, keyPositions, keyPadding, null),
+                new Chunks.Scoring(causal, logitScale, OptionalDouble.of(selfMaskValue)), logCounts);
 
         Variable out = undoSort(attended.out().reshape(n, items, dim), order);           // (N, K*L, D)
         Variable lse = undoSort(attended.logsumexp().reshape(n, items, 1), order);       // (N, K*L, 1)
@@ -161,7 +174,10 @@ public final class LshAttention implements Attention {
         int perRound = Math.toIntExact(rotations.size(4));
         Tensor perItem = rotations.size(0) == 1 && n / heads > 1
                 ? rotations.expand(n / heads, heads, dim, hashes, perRound) : rotations;
-        Tensor projected = qk.matmul(perItem.reshape(n, dim, (long) hashes * perRound)); // (N, L, K*S)
+        // Projected in float64 whatever the model's dtype: the bucket is an argmax, and float32
+        // rounding would decide near-ties differently from one BLAS (or implementation) to another.
+        Tensor projected = qk.cast(DType.FLOAT64)
+                .matmul(perItem.cast(DType.FLOAT64).reshape(n, dim, (long) hashes * perRound)); // (N, L, K*S)
         boolean[] padded = paddingPerHead == null ? null : toBooleans(paddingPerHead);
         long perRoundBuckets = buckets + (padded == null ? 0 : 1);
         long[] ids = new long[n * hashes * length];

@@ -41,10 +41,15 @@ public final class Masks {
         return keyPositions.eq(queryPositions);
     }
 
-    /** {@code k / max(||k||, 1e-12)} over the last axis: shared-QK attention's keys. */
+    /**
+     * {@code k / max(||k||, 1e-12)} over the last axis: shared-QK attention's keys. The floor is
+     * applied to the squared norm ({@code sqrt(max(k.k, 1e-24))}, the same value) so that a zero
+     * row has a finite gradient: the derivative of sqrt at 0 would be infinite.
+     */
     static Variable normalize(Variable k) {
-        Variable norm = k.mul(k).sum(true, -1).sqrt();
-        return k.div(norm.maximum(Variable.constant(Tensor.scalar(k.dtype(), 1e-12))));
+        Variable squared = k.mul(k).sum(true, -1);                                       // (..., 1)
+        Variable norm = squared.maximum(Variable.constant(Tensor.scalar(k.dtype(), 1e-24))).sqrt();
+        return k.div(norm);
     }
 
     /** Positions 0..L-1 as int64 of shape (L). */

@@ -6,8 +6,11 @@ import dev.reformer.probe.ProbeException;
 import dev.reformer.probe.ProbeExplain;
 import dev.reformer.probe.ProbeJson;
 import dev.reformer.probe.ProbePicture;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -47,7 +50,11 @@ final class ProbeCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter err = spec.commandLine().getErr();
         try {
-            ProbeCase probeCase = ProbeCase.read(in);
+            requireDirectory("--out", out);
+            if (png != null) {
+                requireDirectory("--png", png);
+            }
+            ProbeCase probeCase = ProbeCase.read(in, warning -> err.println("reformer probe: warning: " + warning));
             if ((png != null || explain) && !probeCase.isLsh()) {
                 throw new ProbeException("--png and --explain show LSH attention's stages; this case's attention is full");
             }
@@ -60,10 +67,7 @@ final class ProbeCommand implements Callable<Integer> {
                         + probeCase.length());
             }
             Probe.Result result = Probe.run(probeCase);
-            ProbeJson.write(result, out);
-            if (png != null) {
-                ProbePicture.write(result, example, png);
-            }
+            writeAll(result);
             if (explain) {
                 ProbeExplain.print(result, example, System.out);
             }
@@ -72,6 +76,44 @@ final class ProbeCommand implements Callable<Integer> {
             err.println("reformer probe: " + e.getMessage());
             err.flush();
             return 2;
+        }
+    }
+
+    /**
+     * Writes the result (and picture) to temporary files beside their targets and moves them into
+     * place only when both are complete, so a failure leaves any earlier files as they were.
+     */
+    private void writeAll(Probe.Result result) throws IOException {
+        Path jsonTmp = temporaryBeside(out);
+        Path pngTmp = png == null ? null : temporaryBeside(png);
+        try {
+            ProbeJson.write(result, jsonTmp);
+            if (png != null) {
+                ProbePicture.write(result, example, pngTmp);
+            }
+            Files.move(jsonTmp, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            if (png != null) {
+                Files.move(pngTmp, png, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            }
+        } finally {
+            Files.deleteIfExists(jsonTmp);
+            if (pngTmp != null) {
+                Files.deleteIfExists(pngTmp);
+            }
+        }
+    }
+
+    private static Path temporaryBeside(Path target) throws IOException {
+        return Files.createTempFile(target.toAbsolutePath().getParent(), "." + target.getFileName(), ".tmp");
+    }
+
+    private static void requireDirectory(String option, Path file) {
+        Path dir = file.toAbsolutePath().getParent();
+        if (dir == null || !Files.isDirectory(dir)) {
+            throw new ProbeException(option + " " + file + ": directory " + dir + " does not exist; create it first");
+        }
+        if (!Files.isWritable(dir)) {
+            throw new ProbeException(option + " " + file + ": directory " + dir + " is not writable");
         }
     }
 }

@@ -1,6 +1,7 @@
 package dev.reformer.model;
 
 import dev.reformer.attention.Attention;
+import dev.reformer.attention.HashReplay;
 import dev.reformer.autograd.Variable;
 import dev.reformer.autograd.nn.Dropout;
 import dev.reformer.autograd.nn.LayerNorm;
@@ -47,12 +48,17 @@ public final class AttentionLayer extends Module {
 
     /** x (B, L, d), padding (B, L) bool or null; {@code rng} drives this call's rotations and dropout. */
     public Variable forward(Variable x, Tensor padding, Generator rng) {
+        return forward(x, padding, rng, null);
+    }
+
+    /** The same, recording or replaying LSH buckets through {@code replay} (null for neither). */
+    public Variable forward(Variable x, Tensor padding, Generator rng, HashReplay replay) {
         Generator attentionRng = rng.split();
         Variable h = norm.forward(x);
         Variable q = splitHeads(query.forward(h));                                       // (B, H, L, D)
         Variable k = key == null ? q : splitHeads(key.forward(h));
         Variable v = splitHeads(value.forward(h));
-        Variable attended = attention.attend(q, k, v, padding, attentionRng);            // (B, H, L, D)
+        Variable attended = attention.attend(q, k, v, padding, attentionRng, replay);    // (B, H, L, D)
         return dropout.forward(output.forward(mergeHeads(attended)), rng);              // (B, L, d)
     }
 

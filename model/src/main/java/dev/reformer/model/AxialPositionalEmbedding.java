@@ -42,10 +42,13 @@ public final class AxialPositionalEmbedding extends Module implements Positional
                     + rows + "x" + columns + " = " + maxLength() + " positions; choose an axial shape whose product"
                     + " is at least " + length + " (and retrain)");
         }
-        Variable byRow = rowTable.reshape(rows, 1, rowDim).expand(rows, columns, rowDim);          // (L1, L2, d1)
-        Variable byColumn = columnTable.reshape(1, columns, columnDim).expand(rows, columns, columnDim); // (L1, L2, d2)
-        Variable grid = Variable.concat(2, byRow, byColumn).reshape(rows * columns, rowDim + columnDim); // (L1*L2, d)
-        return length == maxLength() ? grid : grid.slice(0, 0, length);
+        // Only the rows the sequence reaches: a short input on a large grid builds a small one.
+        long used = (length + columns - 1) / columns;
+        Variable rowVectors = used == rows ? rowTable : rowTable.slice(0, 0, used);                   // (R, d1)
+        Variable byRow = rowVectors.reshape(used, 1, rowDim).expand(used, columns, rowDim);          // (R, L2, d1)
+        Variable byColumn = columnTable.reshape(1, columns, columnDim).expand(used, columns, columnDim); // (R, L2, d2)
+        Variable grid = Variable.concat(2, byRow, byColumn).reshape(used * columns, rowDim + columnDim); // (R*L2, d)
+        return length == used * columns ? grid : grid.slice(0, 0, length);                           // (L, d)
     }
 
     @Override

@@ -184,9 +184,11 @@ public record ReformerConfig(
             if (!(dropout >= 0 && dropout < 1)) {
                 throw new ConfigException("dropout " + dropout + " must be in [0, 1)");
             }
-            if (lshChunksBefore < 0 || lshChunksAfter < 0 || localChunksBefore < 0 || localChunksAfter < 0) {
-                throw new ConfigException("chunks before/after must be >= 0");
-            }
+            nonNegative("LSH chunks before", lshChunksBefore);
+            nonNegative("LSH chunks after", lshChunksAfter);
+            nonNegative("local chunks before", localChunksBefore);
+            nonNegative("local chunks after", localChunksAfter);
+            nonNegative("head width (0 for d_model / heads)", headDim);
             if (dtype != DType.FLOAT32 && dtype != DType.FLOAT64) {
                 throw new ConfigException("dtype " + dtype.label() + " cannot hold parameters: use float32 or float64");
             }
@@ -234,6 +236,12 @@ public record ReformerConfig(
                         + config.paddedMaxLength());
             }
             return config;
+        }
+
+        private static void nonNegative(String what, int value) {
+            if (value < 0) {
+                throw new ConfigException(what + " is " + value + " but must be at least 0");
+            }
         }
 
         private static void positive(String what, int value) {

@@ -1,5 +1,6 @@
 package dev.reformer.model;
 
+import dev.reformer.attention.HashReplay;
 import dev.reformer.autograd.GradMode;
 import dev.reformer.autograd.Variable;
 import dev.reformer.autograd.nn.Module;
@@ -14,9 +15,10 @@ import dev.reformer.tensor.Tensor;
  * </pre>
  * Its inputs follow from its outputs, {@code x2 = y2 - G(y1)} and {@code x1 = y1 - F(x2)}, so a
  * stack of these blocks need not store any layer's activations: {@link #backwardStep}
- * reconstructs them on the way back. The reconstruction is exact only if F and G draw the same
- * randomness (LSH rotations, dropout masks) as in the forward, so every draw comes from the
- * block's seed: F from the first seed it yields, G from the second.
+ * reconstructs them on the way back. The reconstruction is exact only if F and G make the same
+ * random and discrete choices as in the forward: every draw (LSH rotations, dropout masks) comes
+ * from the block's seed, F's from the first seed it yields and G's from the second, and F's LSH
+ * buckets are recorded in the forward and reused ({@link HashReplay}).
  */
 public final class ReversibleBlock extends Module {
     private final AttentionLayer f;
@@ -37,8 +39,13 @@ public final class ReversibleBlock extends Module {
 
     /** {@code y1 = x1 + F(x2)}, {@code y2 = x2 + G(y1)}, randomness from {@code seed}. */
     public Streams forward(Variable x1, Variable x2, Tensor padding, long seed) {
+        return forward(x1, x2, padding, seed, null);
+    }
+
+    /** The same, recording F's LSH buckets into {@code replay} for {@link #backwardStep}. */
+    Streams forward(Variable x1, Variable x2, Tensor padding, long seed, HashReplay replay) {
         Seeds seeds = Seeds.of(seed);
-        Variable y1 = x1.add(f.forward(x2, padding, new Generator(seeds.attention)));
+        Variable y1 = x1.add(f.forward(x2, padding, new Generator(seeds.attention), replay));
         Variable y2 = x2.add(g.forward(y1, new Generator(seeds.feedForward)));
         return new Streams(y1, y2);
     }
@@ -51,7 +58,7 @@ public final class ReversibleBlock extends Module {
      *   x1 = y1 - F(x2)                dx2  = dy2 + (dF/dx2)^T dy1'     dx1 = dy1'
      * </pre>
      */
-    Step backwardStep(Tensor y1, Tensor y2, Tensor dy1, Tensor dy2, Tensor padding, long seed) {
+    Step backwardStep(Tensor y1, Tensor y2, Tensor dy1, Tensor dy2, Tensor padding, long seed, HashReplay replay) {
         Seeds seeds = Seeds.of(seed);
         Variable y1Leaf = Variable.parameter(y1);
         Variable gOut;
@@ -65,7 +72,7 @@ public final class ReversibleBlock extends Module {
         Variable x2Leaf = Variable.parameter(x2);
         Variable fOut;
         try (GradMode.Scope on = GradMode.enabled()) {
-            fOut = f.forward(x2Leaf, padding, new Generator(seeds.attention));
+            fOut = f.forward(x2Leaf, padding, new Generator(seeds.attention), replay.rewind());
         }
         fOut.backward(dy1Total);                              // F's parameters, and dF/dx2^T dy1' into x2Leaf
         Tensor x1 = y1.sub(fOut.data());

@@ -1,17 +1,20 @@
 package dev.reformer.model;
 
+import dev.reformer.attention.HashReplay;
 import dev.reformer.autograd.CustomFunction;
 import dev.reformer.autograd.GradMode;
 import dev.reformer.autograd.Variable;
 import dev.reformer.tensor.Generator;
 import dev.reformer.tensor.Tensor;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
  * The blocks run without keeping activations: the forward runs them under no-grad and keeps
- * only the stack's output; the backward walks the blocks from the last to the first,
- * reconstructing each block's inputs from its outputs ({@link ReversibleBlock#backwardStep}).
- * Activation memory is then one layer's worth whatever the depth (paper section 3).
+ * only the stack's output (and each LSH layer's bucket ids, K int64 per position and head); the
+ * backward walks the blocks from the last to the first, reconstructing each block's inputs from
+ * its outputs ({@link ReversibleBlock#backwardStep}). Activation memory is then one layer's worth
+ * whatever the depth (paper section 3).
  */
 public final class ReversibleStack implements BlockStack {
     private final List<ReversibleBlock> blocks;
@@ -35,11 +38,13 @@ public final class ReversibleStack implements BlockStack {
         private final List<ReversibleBlock> blocks;
         private final Tensor padding;
         private final long[] seeds;
+        private final HashReplay[] replays;
 
         Reversible(List<ReversibleBlock> blocks, Tensor padding, long[] seeds) {
             this.blocks = blocks;
             this.padding = padding;
             this.seeds = seeds;
+            this.replays = new HashReplay[blocks.size()];
         }
 
         @Override
@@ -52,13 +57,17 @@ public final class ReversibleStack implements BlockStack {
             long d = x[0].size(2) / 2;
             ReversibleBlock.Streams s = new ReversibleBlock.Streams(
                     Variable.constant(x[0].slice(2, 0, d)), Variable.constant(x[0].slice(2, d, 2 * d)));
+            List<Tensor> buckets = new ArrayList<>();
             try (GradMode.Scope off = GradMode.disabled()) {
                 for (int i = 0; i < blocks.size(); i++) {
-                    s = blocks.get(i).forward(s.first(), s.second(), padding, seeds[i]);
+                    replays[i] = HashReplay.recording();
+                    s = blocks.get(i).forward(s.first(), s.second(), padding, seeds[i], replays[i]);
+                    buckets.addAll(replays[i].recorded());
                 }
             }
             Tensor y = Tensor.concat(2, s.first().data(), s.second().data());           // (B, L, 2d)
             saveForBackward(y);
+            saveForBackward(buckets.toArray(new Tensor[0])); // (N, K, L) per LSH layer, for the memory count
             return y;
         }
 
@@ -72,7 +81,7 @@ public final class ReversibleStack implements BlockStack {
             Tensor dy1 = g.slice(2, 0, d);
             Tensor dy2 = g.slice(2, d, 2 * d);
             for (int i = blocks.size() - 1; i >= 0; i--) {
-                ReversibleBlock.Step step = blocks.get(i).backwardStep(y1, y2, dy1, dy2, padding, seeds[i]);
+                ReversibleBlock.Step step = blocks.get(i).backwardStep(y1, y2, dy1, dy2, padding, seeds[i], replays[i]);
                 y1 = step.x1();
                 y2 = step.x2();
                 dy1 = step.dx1();

@@ -5,13 +5,17 @@ import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.reformer.tensor.DType;
+import dev.reformer.tensor.Shapes;
 import dev.reformer.tensor.Tensor;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
+import java.util.function.Consumer;
 
 /**
  * One attention call to probe, read from JSON and checked field by field
@@ -43,8 +47,13 @@ public record ProbeCase(
         return qk.size(2);
     }
 
-    /** Reads and checks a case file. */
-    public static ProbeCase read(Path file) {
+    /** The fields of the spec; others are reported as warnings and otherwise ignored. */
+    private static final Set<String> FIELDS = Set.of("attention", "qk", "v", "upstream_grad",
+            "causal", "logit_scale", "self_mask_value", "n_hashes", "n_buckets", "chunk_length", "chunks_before",
+            "chunks_after", "dedupe_rounds", "rotations", "seed", "dtype");
+
+    /** Reads and checks a case file; unknown fields are passed to {@code warnings}. */
+    public static ProbeCase read(Path file, Consumer<String> warnings) {
         String text;
         try {
             text = Files.readString(file);
@@ -53,11 +62,11 @@ public record ProbeCase(
         } catch (IOException e) {
             throw new ProbeException("cannot read " + file + ": " + e.getMessage());
         }
-        return parse(text);
+        return parse(text, warnings);
     }
 
-    /** Parses and checks a case given as JSON text. */
-    public static ProbeCase parse(String json) {
+    /** Parses and checks a case given as JSON text; unknown fields are passed to {@code warnings}. */
+    public static ProbeCase parse(String json, Consumer<String> warnings) {
         JsonNode root;
         try {
             root = JSON.readTree(json);
@@ -68,6 +77,11 @@ public record ProbeCase(
         if (root == null || !root.isObject()) {
             throw new ProbeException("the case must be a JSON object with the fields of the probe spec");
         }
+        root.fieldNames().forEachRemaining(name -> {
+            if (!FIELDS.contains(name)) {
+                warnings.accept("ignoring field '" + name + "', which the probe spec does not define (a typo?)");
+            }
+        });
         Fields f = new Fields(root);
         String attention = f.string("attention", "\"lsh\" or \"full\"");
         if (!attention.equals("lsh") && !attention.equals("full")) {
@@ -118,18 +132,15 @@ public record ProbeCase(
                 throw new ProbeException("field 'rotations' has shape " + bracketShape(r) + " but must be [R][D][K][NB/2]"
                         + " = [1 or " + shape[0] + "][" + shape[2] + "][" + hashes + "][" + buckets / 2 + "]");
             }
-        } else if (root.has("seed")) {
-            seed = f.integer("seed");
         } else {
-            throw new ProbeException("missing field 'rotations' ([R][D][K][NB/2] array of numbers) or 'seed' (an integer"
-                    + " to draw them from): an LSH case needs one of them");
+            seed = root.has("seed") ? f.integer("seed") : 0L; // rotations drawn from seed, 0 when absent too
         }
         return new ProbeCase(attention, qk, v, upstream, causal, logitScale, selfMaskValue, hashes, buckets,
                 chunkLength, before, after, dedupe, rotations, seed, dtype);
     }
 
     private static void sameShape(String field, Tensor t, Tensor qk) {
-        if (!java.util.Arrays.equals(t.shape(), qk.shape())) {
+        if (!Arrays.equals(t.shape(), qk.shape())) {
             throw new ProbeException("field '" + field + "' has shape " + bracketShape(t.shape()) + " but must match qk's "
                     + bracketShape(qk.shape()));
         }
@@ -221,7 +232,7 @@ public record ProbeCase(
                 probe = probe.get(0);
             }
             long[] dims = shape.stream().mapToLong(Long::longValue).toArray();
-            double[] values = new double[Math.toIntExact(dev.reformer.tensor.Shapes.numel(dims))];
+            double[] values = new double[Math.toIntExact(Shapes.numel(dims))];
             fill(name, expected, node, dims, 0, values, new int[] {0}, "");
             return Tensor.of(values, dims);
         }

@@ -17,10 +17,10 @@ public final class ProbeExplain {
         Trace t = r.trace();
         int length = t.length();
         int hashes = t.hashes();
-        int c_ = t.chunkLength();
+        int chunkLength = t.chunkLength();
         out.printf(Locale.ROOT, "LSH attention, example %d of %d: L=%d D=%d, K=%d rounds, NB=%d buckets, C=%d"
                         + " (%d chunks), %d chunk(s) before, %d after, causal=%s%n%n",
-                row, c.batch(), length, c.dim(), hashes, c.buckets(), c_, t.chunks(), c.chunksBefore(), c.chunksAfter(),
+                row, c.batch(), length, c.dim(), hashes, c.buckets(), chunkLength, t.chunks(), c.chunksBefore(), c.chunksAfter(),
                 c.causal());
 
         out.println("1. hash: bucket of each position, round k adding k*NB = k*" + c.buckets());
@@ -38,12 +38,12 @@ public final class ProbeExplain {
         }
 
         out.println();
-        out.println("2. sort by L*bucket + position; 3. cut into chunks of " + c_
+        out.println("2. sort by L*bucket + position; 3. cut into chunks of " + chunkLength
                 + " (entries are round:position, [bucket])");
         for (int chunk = 0; chunk < t.chunks(); chunk++) {
             StringBuilder sb = new StringBuilder();
-            for (int i = 0; i < c_; i++) {
-                long item = t.sortedItem(row, chunk * c_ + i);
+            for (int i = 0; i < chunkLength; i++) {
+                long item = t.sortedItem(row, chunk * chunkLength + i);
                 sb.append(String.format(Locale.ROOT, " %d:%d[%d]", item / length, item % length, t.bucket(row, (int) item)));
             }
             out.printf(Locale.ROOT, "   chunk %-3d%s%n", chunk, sb);
@@ -55,8 +55,8 @@ public final class ProbeExplain {
         for (int chunk = 0; chunk < t.chunks(); chunk++) {
             long[] keys = t.windowPositions(row, chunk);
             out.printf(Locale.ROOT, "   chunk %d sees positions %s%n", chunk, java.util.Arrays.toString(keys));
-            for (int i = 0; i < c_; i++) {
-                long item = t.sortedItem(row, chunk * c_ + i);
+            for (int i = 0; i < chunkLength; i++) {
+                long item = t.sortedItem(row, chunk * chunkLength + i);
                 StringBuilder sb = new StringBuilder();
                 for (int j = 0; j < keys.length; j++) {
                     double w = t.weight(row, chunk, i, j);

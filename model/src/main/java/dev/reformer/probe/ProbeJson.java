@@ -9,50 +9,40 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Locale;
 
 /**
  * Writes a probe result as JSON: nested arrays, numbers with 9 significant digits for float32
- * results and 17 for float64 (enough to read back the exact value), written to a temporary file
- * and moved into place, so a failed run leaves any earlier result untouched.
+ * results and 17 for float64 (enough to read back the exact value).
  */
 public final class ProbeJson {
     private ProbeJson() {
     }
 
+    /** Writes {@code r} to {@code out}; a result that is not finite everywhere is refused first. */
     public static void write(Probe.Result r, Path out) throws IOException {
-        checkFinite("output", r.output());
-        checkFinite("grad_qk", r.gradQk());
-        checkFinite("grad_v", r.gradV());
-        Path dir = out.toAbsolutePath().getParent();
-        Path tmp = Files.createTempFile(dir, "." + out.getFileName(), ".tmp");
-        try {
-            try (OutputStream os = Files.newOutputStream(tmp);
-                    JsonGenerator g = new JsonFactory().createGenerator(os, JsonEncoding.UTF8)) {
-                int digits = r.probeCase().dtype() == DType.FLOAT64 ? 17 : 9;
-                g.writeStartObject();
-                writeTensor(g, "output", r.output(), digits);
-                writeTensor(g, "grad_qk", r.gradQk(), digits);
-                writeTensor(g, "grad_v", r.gradV(), digits);
-                if (r.buckets() != null) {
-                    g.writeFieldName("buckets");
-                    long[] b = r.buckets().toLongArray();
-                    long rows = r.buckets().size(0);
-                    int items = (int) r.buckets().size(1);
-                    g.writeStartArray();
-                    for (int row = 0; row < rows; row++) {
-                        g.writeArray(b, row * items, items);
-                    }
-                    g.writeEndArray();
+        checkFinite(r);
+        try (OutputStream os = Files.newOutputStream(out);
+                JsonGenerator g = new JsonFactory().createGenerator(os, JsonEncoding.UTF8)) {
+            int digits = r.probeCase().dtype() == DType.FLOAT64 ? 17 : 9;
+            g.writeStartObject();
+            writeTensor(g, "output", r.output(), digits);
+            writeTensor(g, "grad_qk", r.gradQk(), digits);
+            writeTensor(g, "grad_v", r.gradV(), digits);
+            if (r.buckets() != null) {
+                g.writeFieldName("buckets");
+                long[] b = r.buckets().toLongArray();
+                long rows = r.buckets().size(0);
+                int items = (int) r.buckets().size(1);
+                g.writeStartArray();
+                for (int row = 0; row < rows; row++) {
+                    g.writeArray(b, row * items, items);
                 }
-                g.writeFieldName("loss");
-                g.writeNumber(format(r.loss(), digits));
-                g.writeEndObject();
+                g.writeEndArray();
             }
-            Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(tmp);
+            g.writeFieldName("loss");
+            g.writeNumber(format(r.loss(), digits));
+            g.writeEndObject();
         }
     }
 
@@ -80,12 +70,17 @@ public final class ProbeJson {
         return String.format(Locale.ROOT, "%." + digits + "g", value);
     }
 
-    private static void checkFinite(String field, Tensor t) {
-        double[] values = t.toDoubleArray();
-        for (int i = 0; i < values.length; i++) {
-            if (!Double.isFinite(values[i])) {
-                throw new IllegalStateException("the result's '" + field + "' holds " + values[i] + " at flat index " + i
-                        + "; the inputs are probably too large for " + "the case's dtype");
+    private static void checkFinite(Probe.Result r) {
+        String[] names = {"output", "grad_qk", "grad_v"};
+        Tensor[] tensors = {r.output(), r.gradQk(), r.gradV()};
+        for (int f = 0; f < names.length; f++) {
+            double[] values = tensors[f].toDoubleArray();
+            for (int i = 0; i < values.length; i++) {
+                if (!Double.isFinite(values[i])) {
+                    throw new ProbeException("the result's '" + names[f] + "' holds " + values[i] + " at flat index " + i
+                            + ": the inputs overflow " + r.probeCase().dtype().label()
+                            + "; use \"dtype\": \"float64\" or smaller values");
+                }
             }
         }
     }

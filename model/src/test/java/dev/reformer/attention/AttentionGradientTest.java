@@ -29,6 +29,20 @@ class AttentionGradientTest {
     }
 
     @Test
+    void undoSortIsAGatherByThePermutationWithTheInversePermutationAsGradient() {
+        long[] sorted = {3, 0, 4, 1, 5, 2};                  // a permutation of 6 items, one row
+        long[] undo = new long[6];
+        for (int slot = 0; slot < 6; slot++) {
+            undo[(int) sorted[slot]] = slot;
+        }
+        Tensor sortedIndex = Tensor.of(sorted, 1, 6);
+        Tensor undoSortIndex = Tensor.of(undo, 1, 6);
+        GradientCheck.Result r = GradientCheck.check("undo-sort",
+                x -> new UndoSort(sortedIndex, undoSortIndex).apply(x[0]), normal(30, 1, 6, 3));
+        org.assertj.core.api.Assertions.assertThat(r.ops()).containsExactly(UndoSort.class);
+    }
+
+    @Test
     void localAttention() {
         LocalAttention local = LocalAttention.separate(3, 1, 1, true, 0.6);
         GradientCheck.check("local attention", x -> local.attend(x[0], x[1], x[2], null, new Generator(0)),

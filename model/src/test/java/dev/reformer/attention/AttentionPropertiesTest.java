@@ -74,6 +74,9 @@ class AttentionPropertiesTest {
 
     static Stream<Arguments> paddableVariants() {
         return Stream.of(
+                Arguments.of("lsh", LshAttention.builder().hashes(2).buckets(4).chunkLength(4).build(), true),
+                Arguments.of("lsh, causal, dedupe", LshAttention.builder().hashes(3).buckets(4).chunkLength(4)
+                        .causal(true).dedupeRounds(true).build(), false),
                 Arguments.of("local", LocalAttention.separate(4, 1, 1, false, 0.5), true),
                 Arguments.of("local, causal", LocalAttention.separate(4, 1, 0, true, 0.5), false),
                 Arguments.of("full", FullAttention.separate(false, 0.5), true),

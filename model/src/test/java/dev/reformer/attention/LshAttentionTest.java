@@ -172,6 +172,44 @@ class LshAttentionTest {
         Variable qk = Variable.constant(twice);
         Tensor out = shared.attend(qk, qk, Variable.constant(v), null, new Generator(2)).data();
         assertThat(out.slice(0, 0, 1).toDoubleArray()).containsExactly(out.slice(0, 1, 2).toDoubleArray());
+        // Per example, the two copies are hashed with different rotations, so they come out different.
+        Tensor each = perExample.attend(qk, qk, Variable.constant(v), null, new Generator(2)).data();
+        assertThat(each.slice(0, 0, 1).toDoubleArray()).isNotEqualTo(each.slice(0, 1, 2).toDoubleArray());
+    }
+
+    @Test
+    void aReplayReusesTheRecordedBucketsWhateverTheInput() {
+        LshAttention lsh = LshAttention.builder().hashes(2).buckets(4).chunkLength(4).build();
+        Variable a = Variable.constant(normal(20, 1, 1, 8, 4));
+        Variable b = Variable.constant(normal(21, 1, 1, 8, 4));
+        Variable v = Variable.constant(normal(22, 1, 1, 8, 4));
+        HashReplay replay = HashReplay.recording();
+        Tensor first = lsh.attend(a, a, v, null, new Generator(1), replay).data();
+        assertThat(replay.recorded()).hasSize(1);
+        long[] recorded = replay.recorded().get(0).toLongArray();
+        // Replaying on a different input: same buckets as recorded, whereas hashing b itself differs.
+        Tensor replayedOnB = lsh.attend(b, b, v, null, new Generator(1), replay.rewind()).data();
+        Tensor hashedB = lsh.attend(b, b, v, null, new Generator(1)).data();
+        assertThat(replayedOnB.toDoubleArray()).isNotEqualTo(hashedB.toDoubleArray());
+        assertThat(lsh.hash(b.data().reshape(1, 8, 4), normal(23, 1, 1, 4, 2, 2), null, 1).toLongArray())
+                .isNotEqualTo(recorded);
+        Tensor replayedOnA = lsh.attend(a, a, v, null, new Generator(1), replay.rewind()).data();
+        assertThat(replayedOnA.toDoubleArray()).containsExactly(first.toDoubleArray());
+        assertThatThrownBy(() -> {
+            HashReplay once = HashReplay.recording().rewind();
+            lsh.attend(a, a, v, null, new Generator(1), once);
+        }).isInstanceOf(IllegalStateException.class).hasMessageContaining("were recorded");
+    }
+
+    @Test
+    void aZeroVectorHasFiniteGradients() {
+        Tensor qkValue = Tensor.concat(2, normal(24, 1, 1, 3, 4), Tensor.zeros(DType.FLOAT64, 1, 1, 1, 4),
+                normal(25, 1, 1, 4, 4));
+        Variable qk = Variable.parameter(qkValue);
+        Variable v = Variable.parameter(normal(26, 1, 1, 8, 4));
+        LshAttention lsh = LshAttention.builder().hashes(2).buckets(4).chunkLength(4).build();
+        lsh.attend(qk, qk, v, null, new Generator(3)).sum().backward();
+        assertThat(java.util.Arrays.stream(qk.grad().toDoubleArray()).allMatch(Double::isFinite)).isTrue();
     }
 
     @Test

@@ -9,16 +9,28 @@ import java.util.List;
  * LSH attention written a second time, as plainly as possible, straight from the probe spec:
  * double loops, no tensors, no autograd. The production code is tested against it.
  */
-final class ReferenceLsh {
+public final class ReferenceLsh {
     private ReferenceLsh() {
     }
 
-    record Settings(int hashes, int buckets, int chunkLength, int before, int after, boolean causal, double scale,
+    public record Settings(int hashes, int buckets, int chunkLength, int before, int after, boolean causal, double scale,
             double selfMaskValue, boolean dedupe) {
     }
 
+    /** Positions in the window of a chunk: the chunks before, itself, the chunks after, cyclically. */
+    private static List<Integer> window(Integer[] order, int chunk, int chunks, Settings s, int length) {
+        List<Integer> keys = new ArrayList<>();
+        for (int o = -s.before(); o <= s.after(); o++) {
+            int c = Math.floorMod(chunk + o, chunks);
+            for (int i = 0; i < s.chunkLength(); i++) {
+                keys.add(order[c * s.chunkLength() + i] % length);
+            }
+        }
+        return keys;
+    }
+
     /** Output [L][D] of one example: qk, v [L][D]; rotations [D][K][NB/2]. */
-    static double[][] attend(double[][] qk, double[][] v, double[][][] rotations, Settings s) {
+    public static double[][] attend(double[][] qk, double[][] v, double[][][] rotations, Settings s) {
         int length = qk.length;
         int dim = qk[0].length;
         int items = s.hashes() * length;
@@ -60,13 +72,7 @@ final class ReferenceLsh {
             int item = order[slot];
             int tq = item % length;
             int chunk = slot / s.chunkLength();
-            List<Integer> keys = new ArrayList<>();
-            for (int o = -s.before(); o <= s.after(); o++) {
-                int c = Math.floorMod(chunk + o, chunks);
-                for (int i = 0; i < s.chunkLength(); i++) {
-                    keys.add(order[c * s.chunkLength() + i] % length);
-                }
-            }
+            List<Integer> keys = window(order, chunk, chunks, s, length);
             double[] logits = new double[keys.size()];
             for (int j = 0; j < keys.size(); j++) {
                 int tk = keys.get(j);
@@ -87,15 +93,14 @@ final class ReferenceLsh {
                     logits[j] = s.selfMaskValue();
                 }
                 if (s.dedupe()) {
+                    // Paper eq. 16: in how many rounds' windows of this query does the key appear?
                     int count = 0;
                     for (int r = 0; r < s.hashes(); r++) {
-                        int cq = slotOf[r * length + tq] / s.chunkLength();
-                        int ck = slotOf[r * length + tk] / s.chunkLength();
-                        for (int o = -s.before(); o <= s.after(); o++) {
-                            count += Math.floorMod(cq + o, chunks) == ck ? 1 : 0; // window slot o holds the key's chunk
-                        }
+                        List<Integer> windowOfRound = window(order, slotOf[r * length + tq] / s.chunkLength(), chunks,
+                                s, length);
+                        count += windowOfRound.contains(tk) ? 1 : 0;
                     }
-                    logits[j] -= Math.log(count + 1e-9);
+                    logits[j] -= Math.log(count);
                 }
             }
             double max = Arrays.stream(logits).max().orElseThrow();

@@ -45,14 +45,18 @@ class ReformerLMTest {
     }
 
     @Test
-    void paddedTailDoesNotChangeCausalPredictionsAtRealPositionsUnderLocalAndFullAttention() {
-        ReformerLM model = new ReformerLM(small().attention(AttentionType.LOCAL, AttentionType.FULL).build());
+    void paddedTailDoesNotChangePredictionsAtRealPositionsUnderLocalAndFullAttention() {
+        // Not causal, so every real position could see the tail if the padding mask were ignored.
+        ReformerLM model = new ReformerLM(small().causal(false).attention(AttentionType.LOCAL, AttentionType.FULL)
+                .localChunksAfter(1).build());
         Tensor a = tokens(2, 1, 24);
         Tensor b = Tensor.concat(1, a.slice(1, 0, 20), tokens(3, 1, 4));
         Tensor padding = Tensor.concat(1, Tensor.zeros(DType.BOOL, 1, 20), Tensor.ones(DType.BOOL, 1, 4));
         double[] la = model.forward(a, padding, new Generator(4)).data().slice(1, 0, 20).toDoubleArray();
         double[] lb = model.forward(b, padding, new Generator(4)).data().slice(1, 0, 20).toDoubleArray();
         assertThat(lb).containsExactly(la, org.assertj.core.api.Assertions.within(1e-5));
+        double[] unmasked = model.forward(b, null, new Generator(4)).data().slice(1, 0, 20).toDoubleArray();
+        assertThat(unmasked).as("without the mask the tail does change them").isNotEqualTo(la);
     }
 
     @Test
@@ -97,6 +101,8 @@ class ReformerLMTest {
                 .hasMessageContaining("axial dims 4+4 must be positive and add up to d_model 16");
         assertThatThrownBy(() -> small().maxLength(60).autoPad(false).build()).isInstanceOf(ConfigException.class)
                 .hasMessage("max length 60 is not a multiple of chunk length 8: use 64 or enable auto-padding");
+        assertThatThrownBy(() -> small().lshChunksBefore(-1).build()).isInstanceOf(ConfigException.class)
+                .hasMessage("LSH chunks before is -1 but must be at least 0");
         assertThatThrownBy(() -> ReformerConfig.AttentionType.parse("sparse")).isInstanceOf(ConfigException.class)
                 .hasMessageContaining("use lsh, local or full");
         ReformerLM model = new ReformerLM(small().build());

@@ -94,23 +94,25 @@ class ReversibleTest {
     @Test
     void retainedActivationMemoryDoesNotGrowWithDepth() {
         Tensor input = new Generator(4).normal(DType.FLOAT64, 0, 1, 2, 16, 2 * D_MODEL);
+        int[] depths = {1, 4, 12};
         long[] reversible = new long[3];
         long[] stored = new long[3];
-        int[] depths = {1, 4, 12};
+        // Besides its output, a reversible stack keeps each LSH layer's bucket ids: (N, K, L) int64
+        // with N = 2 examples * 2 heads, K = 2, L = 16. Every third block here is an LSH block.
+        long bucketBytes = 2L * 2 * 2 * 16 * 8;
         for (int i = 0; i < depths.length; i++) {
             List<ReversibleBlock> blocks = blocks(depths[i], 0.1, 5);
             reversible[i] = Graphs.retainedBytes(
                     new ReversibleStack(blocks).forward(Variable.parameter(input), null, new Generator(6)));
             stored[i] = Graphs.retainedBytes(
                     new StoredStack(blocks).forward(Variable.parameter(input), null, new Generator(6)));
+            long lshBlocks = (depths[i] + 2) / 3;
+            assertThat(reversible[i] - lshBlocks * bucketBytes).as("activations at depth %d", depths[i])
+                    .isEqualTo(input.bytes());
         }
-        System.out.printf("retained bytes at 1, 4, 12 layers: reversible %d %d %d, stored %d %d %d%n",
-                reversible[0], reversible[1], reversible[2], stored[0], stored[1], stored[2]);
-        assertThat(reversible[1]).isEqualTo(reversible[0]);
-        assertThat(reversible[2]).isEqualTo(reversible[0]);
-        assertThat(reversible[0]).isEqualTo(input.bytes());                 // the stack's output, nothing else
         assertThat(stored[1]).isGreaterThan(3 * stored[0]);
         assertThat(stored[2]).isGreaterThan(2 * stored[1]);
+        assertThat(stored[2]).isGreaterThan(100 * reversible[2]);
     }
 
     @Test

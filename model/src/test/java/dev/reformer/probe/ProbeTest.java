@@ -5,7 +5,10 @@ import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.reformer.attention.ReferenceLsh;
 import dev.reformer.cli.Main;
+import dev.reformer.tensor.DType;
+import dev.reformer.tensor.Generator;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -92,6 +95,108 @@ class ProbeTest {
             }
         }
         assertThat(result.get("loss").asDouble()).isCloseTo(loss, within(1e-12));
+    }
+
+    /**
+     * A case with two rounds, the default look-back and causal masking, checked against a second,
+     * plain-loop implementation of the spec: outputs directly, gradients by central differences
+     * of that implementation.
+     */
+    @Test
+    void aTwoRoundCaseWithDefaultsMatchesThePlainImplementationAndItsDerivatives() throws Exception {
+        Generator g = new Generator(42);
+        int b = 2;
+        int l = 8;
+        int d = 3;
+        double[][][] qk = random(g, b, l, d);
+        double[][][] v = random(g, b, l, d);
+        double[][][] up = random(g, b, l, d);
+        double[][][][] rotations = new double[b][][][];
+        for (int e = 0; e < b; e++) {
+            rotations[e] = random(g, d, 2, 2);
+        }
+        ObjectMapper json = new ObjectMapper();
+        var node = json.createObjectNode();
+        node.put("attention", "lsh").put("causal", true).put("n_hashes", 2).put("n_buckets", 4).put("chunk_length", 4)
+                .put("dtype", "float64");
+        node.set("qk", json.valueToTree(qk));
+        node.set("v", json.valueToTree(v));
+        node.set("upstream_grad", json.valueToTree(up));
+        node.set("rotations", json.valueToTree(rotations));
+        Path out = dir.resolve("result.json");
+        Run r = probe("--in", write("case.json", node.toString()).toString(), "--out", out.toString());
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        JsonNode result = json.readTree(out.toFile());
+        ReferenceLsh.Settings s = new ReferenceLsh.Settings(2, 4, 4, 1, 0, true, 1.0, -1e5, false);
+        double eps = 1e-6;
+        for (int e = 0; e < b; e++) {
+            double[][] expected = ReferenceLsh.attend(qk[e], v[e], rotations[e], s);
+            for (int t = 0; t < l; t++) {
+                for (int k = 0; k < d; k++) {
+                    assertThat(result.get("output").get(e).get(t).get(k).asDouble()).isCloseTo(expected[t][k], within(1e-10));
+                    double[][] plus = copy(qk[e]);
+                    double[][] minus = copy(qk[e]);
+                    plus[t][k] += eps;
+                    minus[t][k] -= eps;
+                    double dQk = (loss(ReferenceLsh.attend(plus, v[e], rotations[e], s), up[e])
+                            - loss(ReferenceLsh.attend(minus, v[e], rotations[e], s), up[e])) / (2 * eps);
+                    assertThat(result.get("grad_qk").get(e).get(t).get(k).asDouble()).as("grad_qk[%d][%d][%d]", e, t, k)
+                            .isCloseTo(dQk, within(1e-6));
+                    plus = copy(v[e]);
+                    minus = copy(v[e]);
+                    plus[t][k] += eps;
+                    minus[t][k] -= eps;
+                    double dV = (loss(ReferenceLsh.attend(qk[e], plus, rotations[e], s), up[e])
+                            - loss(ReferenceLsh.attend(qk[e], minus, rotations[e], s), up[e])) / (2 * eps);
+                    assertThat(result.get("grad_v").get(e).get(t).get(k).asDouble()).as("grad_v[%d][%d][%d]", e, t, k)
+                            .isCloseTo(dV, within(1e-6));
+                }
+            }
+        }
+        assertThat(result.get("buckets").get(0).size()).isEqualTo(2 * l);
+        assertThat(Files.readString(out)).contains(ProbeJson.format(result.get("loss").asDouble(), 17));
+    }
+
+    private static double[][][] random(Generator g, int a, int b, int c) {
+        double[] flat = g.normal(DType.FLOAT64, 0, 1, a, b, c).toDoubleArray();
+        double[][][] out = new double[a][b][c];
+        for (int i = 0; i < flat.length; i++) {
+            out[i / (b * c)][(i / c) % b][i % c] = flat[i];
+        }
+        return out;
+    }
+
+    private static double[][] copy(double[][] x) {
+        double[][] out = new double[x.length][];
+        for (int i = 0; i < x.length; i++) {
+            out[i] = x[i].clone();
+        }
+        return out;
+    }
+
+    private static double loss(double[][] out, double[][] upstream) {
+        double sum = 0;
+        for (int i = 0; i < out.length; i++) {
+            for (int j = 0; j < out[i].length; j++) {
+                sum += out[i][j] * upstream[i][j];
+            }
+        }
+        return sum;
+    }
+
+    @Test
+    void aMissingOutputDirectoryIsRefusedBeforeAnyWork() throws Exception {
+        Run r = probe("--in", write("case.json", HAND_CASE).toString(), "--out", dir.resolve("no/such/dir/r.json").toString());
+        assertThat(r.exitCode()).isEqualTo(2);
+        assertThat(r.err()).contains("--out").contains("does not exist");
+    }
+
+    @Test
+    void anUnknownFieldIsNamedInAWarningAndIgnored() throws Exception {
+        Path in = write("case.json", HAND_CASE.replace("\"causal\": false,", "\"causal\": false, \"chunks_befor\": 3,"));
+        Run r = probe("--in", in.toString(), "--out", dir.resolve("r.json").toString());
+        assertThat(r.exitCode()).isZero();
+        assertThat(r.err()).contains("warning: ignoring field 'chunks_befor'");
     }
 
     @Test

@@ -9,7 +9,8 @@ import java.util.SplittableRandom;
  *
  * <p>Uniform numbers come from {@link SplittableRandom} (the SplitMix64 algorithm, whose output is
  * specified and stable across JDK versions); normal numbers from the Box-Muller transform
- * {@code z = sqrt(-2 ln u1) * cos(2 pi u2)}, written out here so no library change can alter them.
+ * {@code z = sqrt(-2 ln u1) * cos(2 pi u2)}, written out here with {@link StrictMath} (whose results
+ * are specified bit for bit) so that no JVM or library change can alter them.
  *
  * <pre>{@code
  * Generator gen = new Generator(42);
@@ -56,10 +57,10 @@ public final class Generator {
             // Box-Muller: two independent uniforms give two independent standard normals.
             double u1 = 1.0 - random.nextDouble(); // in (0, 1], so log(u1) is finite
             double u2 = random.nextDouble();
-            double radius = Math.sqrt(-2.0 * Math.log(u1));
-            values[i] = mean + std * radius * Math.cos(2 * Math.PI * u2);
+            double radius = StrictMath.sqrt(-2.0 * StrictMath.log(u1));
+            values[i] = mean + std * radius * StrictMath.cos(2 * Math.PI * u2);
             if (i + 1 < values.length) {
-                values[i + 1] = mean + std * radius * Math.sin(2 * Math.PI * u2);
+                values[i + 1] = mean + std * radius * StrictMath.sin(2 * Math.PI * u2);
             }
         }
         return Tensor.of(values, shape).cast(dtype);

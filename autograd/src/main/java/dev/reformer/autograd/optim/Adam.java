@@ -21,7 +21,7 @@ public class Adam extends Optimizer {
     private final double weightDecay;
     private final Tensor[] m;
     private final Tensor[] v;
-    private long step = 1;
+    private final long[] steps; // per parameter: one that first gets a gradient late starts its bias correction then
 
     public Adam(List<Variable> parameters, double learningRate, double beta1, double beta2, double eps) {
         this(parameters, learningRate, beta1, beta2, eps, 0.0);
@@ -40,10 +40,12 @@ public class Adam extends Optimizer {
         this.weightDecay = weightDecay;
         this.m = new Tensor[this.parameters.size()];
         this.v = new Tensor[this.parameters.size()];
+        this.steps = new long[this.parameters.size()];
     }
 
     @Override
     protected Tensor update(int i, Tensor value, Tensor grad) {
+        long step = ++steps[i];
         m[i] = m[i] == null ? grad.mul(1 - beta1) : m[i].mul(beta1).add(grad.mul(1 - beta1));
         v[i] = v[i] == null ? grad.mul(grad).mul(1 - beta2) : v[i].mul(beta2).add(grad.mul(grad).mul(1 - beta2));
         Tensor mHat = m[i].mul(1 / (1 - Math.pow(beta1, step)));
@@ -53,10 +55,5 @@ public class Adam extends Optimizer {
             direction = direction.add(value.mul(weightDecay));
         }
         return value.sub(direction.mul(learningRate));
-    }
-
-    @Override
-    protected void afterStep() {
-        step++;
     }
 }

@@ -37,15 +37,10 @@ public abstract class Optimizer {
                 p.setData(update(i, p.data(), p.grad()));
             }
         }
-        afterStep();
     }
 
     /** The new value of parameter {@code index} given its value and gradient. */
     protected abstract Tensor update(int index, Tensor value, Tensor grad);
-
-    /** Hook for per-step state such as Adam's step counter. */
-    protected void afterStep() {
-    }
 
     public final void zeroGrad() {
         parameters.forEach(Variable::zeroGrad);
