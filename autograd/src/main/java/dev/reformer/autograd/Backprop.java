@@ -1,5 +1,6 @@
 package dev.reformer.autograd;
 
+import dev.reformer.tensor.MemoryScope;
 import dev.reformer.tensor.Tensor;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -14,6 +15,11 @@ import java.util.Set;
  * The reverse pass: visit the ops from the output back to the leaves in reverse topological
  * order, so each op runs its backward once, after every op that consumed its output has added its
  * share to the op's output gradient (gradients of a value used twice add up).
+ *
+ * <p>Memory: each op's backward runs in a {@link MemoryScope} of its own, so its temporaries go
+ * back to the pool as soon as it returns; the pass holds a share of every gradient still to be
+ * consumed and gives it back once the op it belongs to has used it (the ops' private saved
+ * tensors go at that moment too). At any time only the gradients on the frontier are alive.
  */
 final class Backprop {
     private Backprop() {
@@ -29,25 +35,42 @@ final class Backprop {
             return;
         }
         List<Function> order = topologicalOrder(root.creator());
-        Map<Function, Tensor> outputGrads = new IdentityHashMap<>();
-        outputGrads.put(root.creator(), seed);
-        for (int i = order.size() - 1; i >= 0; i--) {
-            Function fn = order.get(i);
-            Tensor gradOutput = outputGrads.remove(fn);
-            if (gradOutput == null) {
-                continue; // every consumer of this op's output returned no gradient for it
-            }
-            Tensor[] inputGrads = fn.runBackward(gradOutput);
-            for (int j = 0; j < inputGrads.length; j++) {
-                if (inputGrads[j] == null) {
-                    continue;
+        Map<Function, Tensor> outputGrads = new IdentityHashMap<>(); // each entry holds a share of its tensor
+        outputGrads.put(root.creator(), seed.retain());
+        try {
+            for (int i = order.size() - 1; i >= 0; i--) {
+                Function fn = order.get(i);
+                Tensor gradOutput = outputGrads.remove(fn);
+                if (gradOutput == null) {
+                    continue; // every consumer of this op's output returned no gradient for it
                 }
-                if (fn.inputFunction(j) != null) {
-                    outputGrads.merge(fn.inputFunction(j), inputGrads[j], Tensor::add);
-                } else if (fn.inputLeaf(j) != null) {
-                    fn.inputLeaf(j).accumulateGrad(inputGrads[j]);
+                try (MemoryScope scope = MemoryScope.open()) {
+                    Tensor[] inputGrads = fn.runBackward(gradOutput);
+                    for (int j = 0; j < inputGrads.length; j++) {
+                        if (inputGrads[j] != null) {
+                            pass(fn, j, inputGrads[j], outputGrads);
+                        }
+                    }
+                } finally {
+                    gradOutput.release();
                 }
             }
+        } finally {
+            outputGrads.values().forEach(Tensor::release); // left over only when a backward failed
+        }
+    }
+
+    /** Hands input j's gradient to the op that made input j, or to the leaf input j is. */
+    private static void pass(Function fn, int j, Tensor grad, Map<Function, Tensor> outputGrads) {
+        Function producer = fn.inputFunction(j);
+        if (producer != null) {
+            Tensor earlier = outputGrads.get(producer);
+            outputGrads.put(producer, (earlier == null ? grad : earlier.add(grad)).retain());
+            if (earlier != null) {
+                earlier.release();
+            }
+        } else if (fn.inputLeaf(j) != null) {
+            fn.inputLeaf(j).accumulateGrad(grad);
         }
     }
 

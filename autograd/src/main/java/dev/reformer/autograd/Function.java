@@ -30,12 +30,14 @@ public abstract sealed class Function
                 LayoutOps.Reshape, LayoutOps.Permute, LayoutOps.Slice, LayoutOps.Concat, LayoutOps.Expand,
                 IndexOps.Gather, IndexOps.ScatterAdd,
                 Cast,
+                FusedOps.Softmax, FusedOps.LogSoftmax, FusedOps.LogSumExp, FusedOps.LayerNormalize,
                 CustomFunction {
 
     private Function[] inputFunctions; // the op that made input i, when input i is an intermediate
     private Variable[] inputLeaves;    // input i itself, when it is a leaf that wants a gradient
     private long[][] inputShapes;
     private List<Tensor> saved = new ArrayList<>();
+    private List<Tensor> owned = new ArrayList<>(); // saved tensors only this op can read
     private boolean recording;
     private boolean applied;
     private boolean released;
@@ -73,6 +75,7 @@ public abstract sealed class Function
         Tensor out = forward(values);
         if (!recording) {
             saved = null;
+            owned = null;
             return Variable.constant(out);
         }
         return Variable.result(out, this);
@@ -105,6 +108,24 @@ public abstract sealed class Function
     protected final void saveForBackward(Tensor... tensors) {
         if (recording) {
             saved.addAll(Arrays.asList(tensors));
+        }
+    }
+
+    /**
+     * Like {@link #saveForBackward}, for tensors this op made for its backward alone (statistics,
+     * masks, per-round outputs): nothing else can read them, so their memory goes back to the
+     * pool the moment the backward has run, not when the scope closes.
+     */
+    protected final void saveOwnedForBackward(Tensor... tensors) {
+        if (recording) {
+            saved.addAll(Arrays.asList(tensors));
+            owned.addAll(Arrays.asList(tensors));
+        } else {
+            for (Tensor t : tensors) {
+                if (t != null) {
+                    t.free();
+                }
+            }
         }
     }
 
@@ -164,6 +185,12 @@ public abstract sealed class Function
         }
         released = true;
         saved = null;
+        for (Tensor t : owned) {
+            if (t != null) {
+                t.free();
+            }
+        }
+        owned = null;
         return grads;
     }
 }

@@ -36,13 +36,17 @@ public final class Variable {
         return new Variable(value, null, false);
     }
 
-    /** A leaf whose gradient {@link #backward} accumulates: a model parameter or an input under study. */
+    /**
+     * A leaf whose gradient {@link #backward} accumulates: a model parameter or an input under
+     * study. It takes a share of its value's memory (and later of each gradient), so both outlive
+     * the {@link dev.reformer.tensor.MemoryScope} they were made in.
+     */
     public static Variable parameter(Tensor value) {
         if (!value.dtype().isFloating()) {
             throw new dev.reformer.tensor.DTypeException("parameter: value" + value.shapeString() + " is "
                     + value.dtype().label() + "; only float32 and float64 tensors can have gradients");
         }
-        return new Variable(value, null, true);
+        return new Variable(value.retain(), null, true);
     }
 
     static Variable result(Tensor value, Function creator) {
@@ -79,7 +83,10 @@ public final class Variable {
         return data.dtype();
     }
 
-    /** Replaces a leaf's value (what an optimizer step does); the shape and dtype must stay. */
+    /**
+     * Replaces a leaf's value (what an optimizer step does); the shape and dtype must stay. A
+     * parameter takes a share of the new value and gives back its share of the old one.
+     */
     public void setData(Tensor value) {
         if (!isLeaf()) {
             throw new IllegalStateException("setData: only a leaf's value can be replaced; this one was made by '"
@@ -88,6 +95,10 @@ public final class Variable {
         if (!java.util.Arrays.equals(value.shape(), data.shape()) || value.dtype() != data.dtype()) {
             throw new dev.reformer.tensor.ShapeException("setData: new value " + value.dtype().label() + value.shapeString()
                     + " must match the old " + data.dtype().label() + data.shapeString());
+        }
+        if (requiresGrad) {
+            value.retain();
+            data.releaseAtScopeEnd();
         }
         data = value;
     }
@@ -98,16 +109,28 @@ public final class Variable {
             throw new dev.reformer.tensor.ShapeException("setGrad: gradient " + g.dtype().label() + g.shapeString()
                     + " must match the value " + data.dtype().label() + data.shapeString());
         }
+        g.retain();
+        zeroGrad();
         grad = g;
     }
 
-    /** Clears the accumulated gradient. */
+    /**
+     * Clears the accumulated gradient. Its memory goes back to the pool when the innermost open
+     * {@link dev.reformer.tensor.MemoryScope} closes, so a gradient read earlier stays valid until then.
+     */
     public void zeroGrad() {
-        grad = null;
+        if (grad != null) {
+            grad.releaseAtScopeEnd();
+            grad = null;
+        }
     }
 
+    /** Adds a gradient; the leaf keeps a share of the sum's memory. */
     void accumulateGrad(Tensor g) {
-        grad = grad == null ? g : grad.add(g);
+        Tensor sum = grad == null ? g : grad.add(g);
+        sum.retain();
+        zeroGrad();
+        grad = sum;
     }
 
     /** Back-propagates from this single-element value (a loss): {@code dL/dL = 1}. */

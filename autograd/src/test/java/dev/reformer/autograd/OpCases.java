@@ -65,6 +65,14 @@ final class OpCases {
                 new Case("scatterAdd axis 1 with repeats",
                         x -> x[0].scatterAdd(1, Tensor.of(new long[] {4, 0, 4, 2, 1, 1, 3, 0}, 2, 4), x[1]),
                         normal(g, 2, 5, 3), normal(g, 2, 4, 3)),
+                new Case("softmax, fused (3,5)", x -> new FusedOps.Softmax().apply(x[0]).mul(x[1]), normal(g, 3, 5),
+                        normal(g, 3, 5)),
+                new Case("log-softmax, fused (2,3,4)", x -> new FusedOps.LogSoftmax().apply(x[0]).mul(x[1]),
+                        normal(g, 2, 3, 4), normal(g, 2, 3, 4)),
+                new Case("logsumexp, fused (3,5)", x -> new FusedOps.LogSumExp().apply(x[0]), normal(g, 3, 5)),
+                new Case("layer norm, fused (2,3,5) with gamma and beta",
+                        x -> new FusedOps.LayerNormalize(1e-5).apply(x[0], x[1], x[2]).mul(x[3]),
+                        normal(g, 2, 3, 5), normal(g, 5), normal(g, 5), normal(g, 2, 3, 5)),
                 // Through float32 and back: the function is linear, so a wide step is exact up to
                 // float32 rounding (about 1e-7 / 1e-2 relative); a tiny step would drown in it.
                 new Case("cast float64 -> float32 -> float64", x -> x[0].cast(DType.FLOAT32).mul(3.0).cast(DType.FLOAT64),

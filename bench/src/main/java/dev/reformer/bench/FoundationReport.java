@@ -31,7 +31,7 @@ public final class FoundationReport {
                 .include(MatmulBenchmark.class.getSimpleName())
                 .include(MlpBenchmark.class.getSimpleName())
                 .forks(2)
-                .jvmArgs("-Xmx2g", "-XX:+ExplicitGCInvokesConcurrent")
+                .jvmArgs("-Xmx2g", "-XX:+ExplicitGCInvokesConcurrent", "--add-modules=jdk.incubator.vector")
                 .warmupIterations(3)
                 .warmupTime(TimeValue.seconds(1))
                 .measurementIterations(iterations)

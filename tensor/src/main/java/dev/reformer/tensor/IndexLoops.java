@@ -4,11 +4,12 @@ import java.nio.ByteBuffer;
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
-import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * The primitives ND4J has no fitting op for, written as plain Java loops over row-major memory:
- * gather, scatter-add, argsort, argmax and one-hot.
+ * gather, scatter-add, argsort, argmax, one-hot, where, comparisons, expand, concat, casts and
+ * the copy of a strided view into dense memory.
  *
  * <p>Gather and scatter-add see a tensor of shape (A..., N, R...) as {@code outer} rows of
  * {@code N} blocks of {@code inner} contiguous elements, with {@code outer = prod(A)} and
@@ -21,7 +22,7 @@ final class IndexLoops {
     static Tensor gather(Tensor x, int axis, Tensor index) {
         Layout at = Layout.of("gather", x, axis, index);
         long[] idx = index.toLongArray();
-        Tensor out = Tensor.wrap(Nd4j.createUninitialized(x.dtype().nd4j(), at.outShape(x.shape())));
+        Tensor out = Tensor.empty(x.dtype(), at.outShape(x.shape()));
         ByteBuffer src = x.bytes(false);
         ByteBuffer dst = out.bytes(true);
         int block = Math.toIntExact(at.inner * x.dtype().bytes());
@@ -46,7 +47,8 @@ final class IndexLoops {
                     + "; both must be the same floating type");
         }
         long[] idx = index.toLongArray();
-        Tensor out = Tensor.wrap(base.nd4j().dup('c'));
+        Tensor out = Tensor.empty(base.dtype(), base.shape());
+        out.bytes(true).put(0, base.bytes(false), 0, Math.toIntExact(base.bytes()));
         int inner = Math.toIntExact(at.inner);
         if (base.dtype() == DType.FLOAT32) {
             FloatBuffer d = out.bytes(true).asFloatBuffer();
@@ -82,7 +84,7 @@ final class IndexLoops {
      * outer index sets each operand's row offset, the inner loop runs along the last axis.
      */
     static Tensor where(Tensor cond, Tensor a, Tensor b, long[] shape) {
-        Tensor out = Tensor.wrap(Nd4j.createUninitialized(a.dtype().nd4j(), shape));
+        Tensor out = Tensor.empty(a.dtype(), shape);
         int rank = shape.length;
         int inner = rank == 0 ? 1 : Math.toIntExact(shape[rank - 1]);
         long outer = Shapes.numel(shape) / Math.max(inner, 1);
@@ -135,7 +137,7 @@ final class IndexLoops {
     static Tensor expand(Tensor x, long[] target) {
         int rank = target.length;
         long[] xs = Shapes.padLeft(x.shape(), rank);
-        Tensor out = Tensor.wrap(Nd4j.createUninitialized(x.dtype().nd4j(), target));
+        Tensor out = Tensor.empty(x.dtype(), target);
         ByteBuffer src = x.bytes(false);
         ByteBuffer dst = out.bytes(true);
         int e = x.dtype().bytes();
@@ -165,6 +167,99 @@ final class IndexLoops {
         return out;
     }
 
+    /** Copies a strided view into the dense row-major tensor {@code out} of the same shape, one row at a time. */
+    static void copyStrided(Tensor src, Tensor out) {
+        INDArray a = src.nd4j();
+        long[] shape = a.shape();
+        long[] stride = a.stride();
+        int rank = shape.length;
+        int e = src.dtype().bytes();
+        ByteBuffer from = src.nio();
+        ByteBuffer to = out.bytes(true);
+        if (rank == 0) {
+            to.put(0, from, (int) (a.offset() * e), e);
+            return;
+        }
+        int inner = Math.toIntExact(shape[rank - 1]);
+        long step = stride[rank - 1];
+        long outer = Shapes.numel(shape) / Math.max(inner, 1);
+        long[] index = new long[rank - 1];
+        int at = 0;
+        for (long row = 0; row < outer; row++) {
+            long base = a.offset();
+            for (int k = 0; k < index.length; k++) {
+                base += index[k] * stride[k];
+            }
+            if (step == 1) {
+                to.put(at, from, (int) (base * e), inner * e);
+                at += inner * e;
+            } else {
+                for (int j = 0; j < inner; j++, at += e) {
+                    to.put(at, from, (int) ((base + j * step) * e), e);
+                }
+            }
+            for (int k = index.length - 1; k >= 0 && ++index[k] == shape[k]; k--) {
+                index[k] = 0;
+            }
+        }
+    }
+
+    /** Writes the parts one after another along {@code axis} into {@code out}: per outer index, one block copy per part. */
+    static void concat(Tensor[] parts, int axis, Tensor out) {
+        long[] shape = out.shape();
+        long outer = Shapes.product(shape, 0, axis);
+        long inner = Shapes.product(shape, axis + 1, shape.length);
+        int e = out.dtype().bytes();
+        ByteBuffer to = out.bytes(true);
+        long rowBytes = shape[axis] * inner * e;
+        long offset = 0;
+        for (Tensor part : parts) {
+            ByteBuffer from = part.bytes(false);
+            long block = part.shape()[axis] * inner * e;
+            for (long o = 0; o < outer; o++) {
+                to.put(Math.toIntExact(o * rowBytes + offset), from, Math.toIntExact(o * block), Math.toIntExact(block));
+            }
+            offset += block;
+        }
+    }
+
+    /** The values of dense {@code src} written into dense {@code out} of another dtype (integers via long, the rest via double). */
+    static void convert(Tensor src, Tensor out) {
+        ByteBuffer from = src.bytes(false);
+        ByteBuffer to = out.bytes(true);
+        int n = Math.toIntExact(src.numel());
+        boolean integral = !src.dtype().isFloating() && !out.dtype().isFloating();
+        for (int i = 0; i < n; i++) {
+            if (integral) {
+                long v = switch (src.dtype()) {
+                    case INT32 -> from.getInt(4 * i);
+                    case INT64 -> from.getLong(8 * i);
+                    default -> from.get(i) != 0 ? 1 : 0;
+                };
+                switch (out.dtype()) {
+                    case INT32 -> to.putInt(4 * i, (int) v);
+                    case INT64 -> to.putLong(8 * i, v);
+                    default -> to.put(i, v != 0 ? (byte) 1 : (byte) 0);
+                }
+            } else {
+                double v = switch (src.dtype()) {
+                    case FLOAT32 -> from.getFloat(4 * i);
+                    case FLOAT64 -> from.getDouble(8 * i);
+                    case INT32 -> from.getInt(4 * i);
+                    case INT64 -> from.getLong(8 * i);
+                    case BOOL -> from.get(i) != 0 ? 1 : 0;
+                };
+                switch (out.dtype()) {
+                    case FLOAT32 -> to.putFloat(4 * i, (float) v);
+                    case FLOAT64 -> to.putDouble(8 * i, v);
+                    case INT32 -> to.putInt(4 * i, (int) v);
+                    case INT64 -> to.putLong(8 * i, (long) v);
+                    case BOOL -> to.put(i, v != 0 ? (byte) 1 : (byte) 0);
+                }
+            }
+        }
+    }
+
     /** A comparison of two numbers, for {@link #compare}. */
     interface Comparison {
         boolean test(double a, double b);
@@ -177,7 +272,11 @@ final class IndexLoops {
      * place with stride 0 along its broadcast axes.
      */
     static Tensor compare(Tensor a, Tensor b, long[] shape, Comparison op) {
-        Tensor out = Tensor.wrap(Nd4j.createUninitialized(DType.BOOL.nd4j(), shape));
+        Tensor out = Tensor.empty(DType.BOOL, shape);
+        if (shape.length == 0) {
+            out.bytes(true).put(0, op.test(reader(a).get(0), reader(b).get(0)) ? (byte) 1 : (byte) 0);
+            return out;
+        }
         int rank = shape.length;
         int inner = Math.toIntExact(shape[rank - 1]);
         long outer = Shapes.numel(shape) / Math.max(inner, 1);

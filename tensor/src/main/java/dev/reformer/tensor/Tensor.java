@@ -2,21 +2,28 @@ package dev.reformer.tensor;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.DoubleBuffer;
+import java.nio.FloatBuffer;
 import java.util.Arrays;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.DynamicCustomOp;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.indexing.INDArrayIndex;
-import org.nd4j.linalg.indexing.NDArrayIndex;
-import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
  * An n-dimensional array: a shape, a {@link DType} and an ND4J buffer, indexed in row-major order.
  *
- * <p>This class holds the engine's primitive ops, each a thin call into ND4J or, where ND4J has no
- * fitting op, a plain Java loop ({@link IndexLoops}). Every op returns a new tensor and leaves its
- * operands unchanged; {@code permute} and {@code slice} may return views that share the operand's
- * memory, which is safe because no op here writes into an existing tensor.
+ * <p>This class holds the engine's primitive ops. Float32 and float64 elementwise ops, broadcasts,
+ * reductions and the fused row ops run in the engine's vector kernels on both cores
+ * ({@link VectorKernels}, {@link RowKernels}); matrix products are ND4J's BLAS calls; gathers,
+ * sorts and masks are plain loops ({@link IndexLoops}); ND4J's own ops serve the other dtypes.
+ * Every op returns a new tensor and leaves its operands unchanged; {@code reshape},
+ * {@code permute} and {@code slice} may return views that share the operand's memory, which is
+ * safe because no op here writes into an existing tensor.
+ *
+ * <p>Memory: inside a {@link MemoryScope} a new tensor takes a recycled buffer from the
+ * {@link BufferPool} and gives it back when the scope closes (or its last owner lets go, see
+ * {@link #retain()}); outside any scope the garbage collector owns it. Outputs are never
+ * zero-filled first: every op writes all of its output.
  *
  * <p>The primitives, grouped:
  * <ul>
@@ -24,6 +31,7 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  *   <li>binary with NumPy broadcasting: {@code add sub mul div maximum}</li>
  *   <li>comparison and selection: {@code gt lt eq where}</li>
  *   <li>reductions over axes with keepdims: {@code sum max mean argmax}</li>
+ *   <li>fused rows (last axis): {@code softmax logSoftmax logsumexp layerNorm} and their backwards</li>
  *   <li>{@code matmul} (2-d, batched, and batched-by-2-d)</li>
  *   <li>layout: {@code reshape permute slice concat expand}</li>
  *   <li>indexing: {@code gather scatterAdd argsort oneHot}</li>
@@ -39,27 +47,106 @@ import org.nd4j.linalg.ops.transforms.Transforms;
 public final class Tensor {
     private final INDArray array;
     private final DType dtype;
+    private final Storage storage; // shared by a tensor and its views
 
-    private Tensor(INDArray array) {
+    private Tensor(INDArray array, Storage storage) {
         this.array = array;
         this.dtype = DType.of(array.dataType());
-        OffHeapPacer.allocated(array.length() * dtype.bytes());
+        this.storage = storage;
     }
 
-    /** Wraps an ND4J array without copying. */
+    /** Wraps an ND4J array without copying; the garbage collector owns its memory. */
     public static Tensor wrap(INDArray array) {
-        return new Tensor(array);
+        return new Tensor(array, Storage.external(array.data(), DType.of(array.dataType())));
+    }
+
+    /** A view of this tensor's memory with another shape or layout. */
+    private Tensor view(INDArray v) {
+        return new Tensor(v, storage);
     }
 
     /** The ND4J array behind this tensor, for benchmarks and kernels; treat it as read-only. */
     public INDArray nd4j() {
+        return live();
+    }
+
+    /** The array, after checking that the memory behind it has not been released. */
+    private INDArray live() {
+        if (storage.isReleased()) {
+            storage.requireLive(this, "use");
+        }
         return array;
+    }
+
+    Storage storage() {
+        return storage;
+    }
+
+    // ------------------------------------------------------------------ memory
+
+    /**
+     * A tensor whose elements are not yet set, to be filled by the kernel that made it: memory
+     * from the pool when a {@link MemoryScope} is open. Use {@link #writableFloats()} or
+     * {@link #writableDoubles()} to fill it before handing it to any op.
+     */
+    public static Tensor empty(DType dtype, long... shape) {
+        Storage s = Storage.allocate(dtype, Shapes.numel(shape));
+        INDArray a = Nd4j.create(s.buffer(), shape, Shapes.strides(shape), 0, 'c', dtype.nd4j());
+        return new Tensor(a, s);
+    }
+
+    /**
+     * Takes a share in this tensor's memory for a holder that outlives the current scope (a
+     * parameter's value, an accumulated gradient, an optimizer's state). Each retain must be
+     * matched by one {@link #release()}. Returns this tensor.
+     */
+    public Tensor retain() {
+        storage.retain(this);
+        return this;
+    }
+
+    /**
+     * Gives back a share taken with {@link #retain()}; when no owner is left (its scope has
+     * closed too), the memory returns to the pool at once and this tensor and its views are
+     * unusable. Releasing memory the garbage collector owns only drops the share.
+     */
+    public void release() {
+        storage.release(this);
+    }
+
+    /**
+     * Gives back a share like {@link #release()}, for a holder whose old value someone may still
+     * be reading (a replaced parameter value, a cleared gradient): the memory stays readable until
+     * the innermost open {@link MemoryScope} closes, or, outside any scope, until the garbage
+     * collector finds it unreachable.
+     */
+    public void releaseAtScopeEnd() {
+        storage.releaseAtScopeEnd(this);
+    }
+
+    /**
+     * Gives this tensor's memory back now instead of when its scope closes, for a tensor no one
+     * can read any more (an op's private scratch once its backward has run). Shares taken with
+     * {@link #retain()} still keep it alive; a tensor outside any scope is left to the collector.
+     */
+    public void free() {
+        storage.freeFromScope();
+    }
+
+    /** True once this tensor's memory went back to the pool. */
+    public boolean isReleased() {
+        return storage.isReleased();
+    }
+
+    /** Whether this tensor and {@code other} view the same memory. */
+    public boolean sharesMemoryWith(Tensor other) {
+        return storage == other.storage;
     }
 
     // ------------------------------------------------------------------ creation
 
     public static Tensor zeros(DType dtype, long... shape) {
-        return new Tensor(shape.length == 0 ? Nd4j.scalar(dtype.nd4j(), 0) : Nd4j.zeros(dtype.nd4j(), shape));
+        return full(dtype, 0.0, shape);
     }
 
     public static Tensor ones(DType dtype, long... shape) {
@@ -67,43 +154,48 @@ public final class Tensor {
     }
 
     public static Tensor full(DType dtype, double value, long... shape) {
-        if (shape.length == 0) {
-            return scalar(dtype, value);
-        }
-        return new Tensor(Nd4j.valueArrayOf(shape, value, dtype.nd4j()));
+        Tensor t = empty(dtype, shape);
+        t.array.assign(value);
+        return t;
     }
 
     /** A rank-0 tensor. */
     public static Tensor scalar(DType dtype, double value) {
-        return new Tensor(Nd4j.scalar(dtype.nd4j(), value));
+        Tensor t = empty(dtype);
+        t.array.putScalar(0L, value);
+        return t;
     }
 
     /** A float32 tensor holding {@code values} in row-major order. */
     public static Tensor of(float[] values, long... shape) {
         checkLength(values.length, shape);
-        return shape.length == 0 ? scalar(DType.FLOAT32, values[0])
-                : new Tensor(Nd4j.createFromArray(values).reshape('c', shape));
+        Tensor t = empty(DType.FLOAT32, shape);
+        t.writableFloats().put(0, values);
+        return t;
     }
 
     /** A float64 tensor holding {@code values} in row-major order. */
     public static Tensor of(double[] values, long... shape) {
         checkLength(values.length, shape);
-        return shape.length == 0 ? scalar(DType.FLOAT64, values[0])
-                : new Tensor(Nd4j.createFromArray(values).reshape('c', shape));
+        Tensor t = empty(DType.FLOAT64, shape);
+        t.writableDoubles().put(0, values);
+        return t;
     }
 
     /** An int32 tensor holding {@code values} in row-major order. */
     public static Tensor of(int[] values, long... shape) {
         checkLength(values.length, shape);
-        return shape.length == 0 ? scalar(DType.INT32, values[0])
-                : new Tensor(Nd4j.createFromArray(values).reshape('c', shape));
+        Tensor t = empty(DType.INT32, shape);
+        t.bytes(true).asIntBuffer().put(0, values);
+        return t;
     }
 
     /** An int64 tensor holding {@code values} in row-major order. */
     public static Tensor of(long[] values, long... shape) {
         checkLength(values.length, shape);
-        return shape.length == 0 ? scalar(DType.INT64, values[0])
-                : new Tensor(Nd4j.createFromArray(values).reshape('c', shape));
+        Tensor t = empty(DType.INT64, shape);
+        t.bytes(true).asLongBuffer().put(0, values);
+        return t;
     }
 
     /** {@code 0, 1, ..., n-1} as a 1-d tensor. */
@@ -159,7 +251,7 @@ public final class Tensor {
             throw new ShapeException("item: tensor of shape " + shapeString()
                     + " has " + numel() + " elements; item() needs exactly one");
         }
-        return array.getDouble(0L);
+        return live().getDouble(0L);
     }
 
     /** The element at a full index, as a double. */
@@ -175,18 +267,18 @@ public final class Tensor {
                         + shapeString() + " at axis " + i);
             }
         }
-        return index.length == 0 ? array.getDouble(0L) : array.getDouble(index);
+        return index.length == 0 ? live().getDouble(0L) : live().getDouble(index);
     }
 
     public float[] toFloatArray() {
         float[] out = new float[Math.toIntExact(numel())];
-        cast(DType.FLOAT32).bytes(false).asFloatBuffer().get(out);
+        cast(DType.FLOAT32).floats().get(0, out);
         return out;
     }
 
     public double[] toDoubleArray() {
         double[] out = new double[Math.toIntExact(numel())];
-        cast(DType.FLOAT64).bytes(false).asDoubleBuffer().get(out);
+        cast(DType.FLOAT64).doubles().get(0, out);
         return out;
     }
 
@@ -203,23 +295,76 @@ public final class Tensor {
     }
 
     /**
+     * The elements of a float32 tensor in row-major order, read-only, over its own memory (a
+     * copy when it is a strided view). Kernels read their inputs through this.
+     */
+    public FloatBuffer floats() {
+        requireDType("floats", DType.FLOAT32);
+        return bytes(false).asFloatBuffer().asReadOnlyBuffer();
+    }
+
+    /** The elements of a float64 tensor in row-major order, read-only (see {@link #floats()}). */
+    public DoubleBuffer doubles() {
+        requireDType("doubles", DType.FLOAT64);
+        return bytes(false).asDoubleBuffer().asReadOnlyBuffer();
+    }
+
+    /**
+     * Write access to a float32 tensor just made by {@link #empty}, for the kernel that fills
+     * it. Tensors are immutable once any op has seen them: never write into one that has.
+     */
+    public FloatBuffer writableFloats() {
+        requireDType("writableFloats", DType.FLOAT32);
+        return bytes(true).asFloatBuffer();
+    }
+
+    /** Write access to a float64 tensor just made by {@link #empty} (see {@link #writableFloats()}). */
+    public DoubleBuffer writableDoubles() {
+        requireDType("writableDoubles", DType.FLOAT64);
+        return bytes(true).asDoubleBuffer();
+    }
+
+    private void requireDType(String op, DType want) {
+        if (dtype != want) {
+            throw new DTypeException(op + ": tensor" + shapeString() + " is " + dtype.label() + ", not "
+                    + want.label() + "; cast it first");
+        }
+    }
+
+    /**
      * The elements as a native-order byte buffer over this tensor's own memory, in row-major
      * order (a copy is made first when this tensor is a strided view). Writing into it writes
-     * into the tensor, so only {@link IndexLoops} writes, and only into tensors it just created.
+     * into the tensor, so only kernels write, and only into tensors they just created.
      */
     ByteBuffer bytes(boolean forWriting) {
-        INDArray c = contiguous();
-        if (forWriting && c != array) {
+        Tensor c = contiguous();
+        if (forWriting && c != this) {
             throw new IllegalStateException("cannot write through a copy of a strided view");
         }
-        ByteBuffer whole = c.data().asNio().order(ByteOrder.nativeOrder());
-        int start = Math.toIntExact(c.offset() * dtype.bytes());
+        ByteBuffer whole = c.nio();
+        int start = Math.toIntExact(c.elementOffset() * dtype.bytes());
         return whole.slice(start, Math.toIntExact(bytes())).order(ByteOrder.nativeOrder());
     }
 
-    /** This tensor's array if its elements lie in row-major order, else a row-major copy. */
-    private INDArray contiguous() {
-        return isRowMajor(array) ? array : array.dup('c');
+    /** The whole buffer behind this tensor (views included), native byte order; index with {@link #elementOffset()}. */
+    ByteBuffer nio() {
+        return live().data().asNio().order(ByteOrder.nativeOrder());
+    }
+
+    /** Where this tensor's first element sits in its buffer, in elements. */
+    long elementOffset() {
+        return array.offset();
+    }
+
+    /** This tensor if its elements lie densely in row-major order, else a row-major copy. */
+    Tensor contiguous() {
+        INDArray a = live();
+        if (isRowMajor(a)) {
+            return this;
+        }
+        Tensor out = empty(dtype, a.shape());
+        IndexLoops.copyStrided(this, out);
+        return out;
     }
 
     /** Whether the elements lie densely in row-major order (axes of size 1 may have any stride). */
@@ -238,64 +383,74 @@ public final class Tensor {
 
     @Override
     public String toString() {
-        return "Tensor(" + dtype.label() + ", " + shapeString() + ")\n" + array;
+        return "Tensor(" + dtype.label() + ", " + shapeString() + ")\n" + live();
     }
 
     // ------------------------------------------------------------------ unary elementwise
 
     public Tensor neg() {
         requireNumeric("neg");
-        return new Tensor(array.neg());
+        return unary(Elementwise.Unary.NEG);
     }
 
     public Tensor exp() {
         requireFloating("exp");
-        return new Tensor(Transforms.exp(array, true));
+        return unary(Elementwise.Unary.EXP);
     }
 
     /** Natural logarithm; {@code log(0) = -inf}. */
     public Tensor log() {
         requireFloating("log");
-        return new Tensor(Transforms.log(array, true));
+        return unary(Elementwise.Unary.LOG);
     }
 
     public Tensor sqrt() {
         requireFloating("sqrt");
-        return new Tensor(Transforms.sqrt(array, true));
+        return unary(Elementwise.Unary.SQRT);
     }
 
     public Tensor tanh() {
         requireFloating("tanh");
-        return new Tensor(Transforms.tanh(array, true));
+        return unary(Elementwise.Unary.TANH);
     }
 
     /** {@code max(x, 0)}. */
     public Tensor relu() {
         requireFloating("relu");
-        return new Tensor(Transforms.relu(array, true));
+        return unary(Elementwise.Unary.RELU);
+    }
+
+    private Tensor unary(Elementwise.Unary op) {
+        if (!Elementwise.vectorized(dtype)) {
+            return wrap(op.nd4j.apply(live()));
+        }
+        Tensor x = contiguous();
+        Tensor out = empty(dtype, shape());
+        VectorKernels.unary(op, x, out);
+        return out;
     }
 
     // ------------------------------------------------------------------ binary, broadcasting
 
     public Tensor add(Tensor b) {
-        return binary("add", b, INDArray::add);
+        return binary("add", b, Elementwise.Binary.ADD);
     }
 
     public Tensor sub(Tensor b) {
-        return binary("sub", b, INDArray::sub);
+        return binary("sub", b, Elementwise.Binary.SUB);
     }
 
     public Tensor mul(Tensor b) {
-        return binary("mul", b, INDArray::mul);
+        return binary("mul", b, Elementwise.Binary.MUL);
     }
 
     public Tensor div(Tensor b) {
-        return binary("div", b, INDArray::div);
+        return binary("div", b, Elementwise.Binary.DIV);
     }
 
     /** Elementwise {@code max(a, b)}. */
     public Tensor maximum(Tensor b) {
-        return binary("maximum", b, (x, y) -> Transforms.max(x, y, true));
+        return binary("maximum", b, Elementwise.Binary.MAXIMUM);
     }
 
     /** {@code this + s}, with {@code s} a scalar of this tensor's dtype. */
@@ -312,17 +467,17 @@ public final class Tensor {
 
     /** Elementwise {@code a > b} as a bool tensor. */
     public Tensor gt(Tensor b) {
-        return comparison("gt", b, INDArray::gt, (x, y) -> x > y);
+        return comparison("gt", b, (x, y) -> x > y);
     }
 
     /** Elementwise {@code a < b} as a bool tensor. */
     public Tensor lt(Tensor b) {
-        return comparison("lt", b, INDArray::lt, (x, y) -> x < y);
+        return comparison("lt", b, (x, y) -> x < y);
     }
 
     /** Elementwise {@code a == b} as a bool tensor. */
     public Tensor eq(Tensor b) {
-        return comparison("eq", b, INDArray::eq, (x, y) -> x == y);
+        return comparison("eq", b, (x, y) -> x == y);
     }
 
     /** {@code cond ? a : b} elementwise, all three broadcast together; {@code cond} is bool. */
@@ -339,9 +494,9 @@ public final class Tensor {
         }
         INDArray out = Nd4j.createUninitialized(a.dtype.nd4j(), shape);
         Nd4j.exec(DynamicCustomOp.builder("select")
-                .addInputs(cond.expand(shape).array, a.expand(shape).array, b.expand(shape).array)
+                .addInputs(cond.expand(shape).live(), a.expand(shape).live(), b.expand(shape).live())
                 .addOutputs(out).build());
-        return new Tensor(out);
+        return wrap(out);
     }
 
     // ------------------------------------------------------------------ reductions
@@ -349,25 +504,61 @@ public final class Tensor {
     /** Sum over {@code axes} (all axes when none are given). */
     public Tensor sum(boolean keepDims, int... axes) {
         requireNumeric("sum");
-        return reduceResult(array.sum(keepDims, Shapes.axes("sum", axes, shape())), keepDims, axes);
+        return reduce("sum", VectorKernels.Fold.SUM, keepDims, axes);
     }
 
     /** Maximum over {@code axes} (all axes when none are given). */
     public Tensor max(boolean keepDims, int... axes) {
         requireNumeric("max");
-        return reduceResult(array.max(keepDims, Shapes.axes("max", axes, shape())), keepDims, axes);
+        return reduce("max", VectorKernels.Fold.MAX, keepDims, axes);
     }
 
     /** Mean over {@code axes} (all axes when none are given). */
     public Tensor mean(boolean keepDims, int... axes) {
         requireFloating("mean");
-        return reduceResult(array.mean(keepDims, Shapes.axes("mean", axes, shape())), keepDims, axes);
+        int[] normalized = Shapes.axes("mean", axes, shape());
+        long count = 1;
+        for (int a : normalized) {
+            count *= shape()[a];
+        }
+        Tensor sum = sum(keepDims, axes);
+        return sum.mul(scalar(dtype, 1.0 / count));
     }
 
-    /** ND4J's result reshaped to exactly the documented reduced shape (it varies for rank-0 and keepdims). */
-    private Tensor reduceResult(INDArray result, boolean keepDims, int[] axes) {
-        long[] want = Shapes.reduced(shape(), Shapes.axes("reduce", axes, shape()), keepDims);
-        return new Tensor(Arrays.equals(result.shape(), want) ? result : result.reshape('c', want));
+    /**
+     * A reduction over the given axes. The vector kernel sees the input as (outer, reduced,
+     * inner) for one run of adjacent axes; axes in several runs are folded one run at a time,
+     * the last run first.
+     */
+    private Tensor reduce(String op, VectorKernels.Fold fold, boolean keepDims, int[] axes) {
+        long[] shape = shape();
+        int[] normalized = Shapes.axes(op, axes, shape);
+        long[] want = Shapes.reduced(shape, normalized, keepDims);
+        if (!Elementwise.vectorized(dtype)) {
+            INDArray r = fold == VectorKernels.Fold.SUM ? live().sum(keepDims, normalized) : live().max(keepDims, normalized);
+            return wrap(Arrays.equals(r.shape(), want) ? r : r.reshape('c', want));
+        }
+        Tensor x = contiguous();
+        int end = normalized.length;
+        while (end > 0) {
+            int start = end - 1;
+            while (start > 0 && normalized[start - 1] == normalized[start] - 1) {
+                start--;
+            }
+            int first = normalized[start];
+            int last = normalized[end - 1];
+            long[] s = x.shape();
+            long[] kept = s.clone();
+            for (int a = first; a <= last; a++) {
+                kept[a] = 1;
+            }
+            Tensor out = empty(dtype, kept);
+            VectorKernels.reduce(fold, x, Shapes.product(s, 0, first), Shapes.product(s, first, last + 1),
+                    Shapes.product(s, last + 1, s.length), out);
+            x = out;
+            end = start;
+        }
+        return x.reshape(want);
     }
 
     /** Index of the first maximum along {@code axis}, as int64. */
@@ -375,6 +566,124 @@ public final class Tensor {
         requireNumeric("argmax");
         int a = Shapes.axis("argmax", axis, shape());
         return IndexLoops.argmax(this, a, keepDims);
+    }
+
+    // ------------------------------------------------------------------ fused rows
+
+    /** {@code softmax} over the last axis: {@code e^(x - max) / sum e^(x - max)}, each row summing to 1. */
+    public Tensor softmax() {
+        return softmaxFamily("softmax", RowKernels.Kind.SOFTMAX);
+    }
+
+    /** {@code log softmax} over the last axis: {@code x - logsumexp(x)}. */
+    public Tensor logSoftmax() {
+        return softmaxFamily("logSoftmax", RowKernels.Kind.LOG_SOFTMAX);
+    }
+
+    private Tensor softmaxFamily(String op, RowKernels.Kind kind) {
+        requireFloating(op);
+        requireRows(op);
+        if (!Simd.enabled()) {
+            Tensor m = max(true, -1);
+            Tensor lse = sub(m).exp().sum(true, -1).log().add(m);
+            return kind == RowKernels.Kind.SOFTMAX ? sub(lse).exp() : sub(lse);
+        }
+        Tensor x = contiguous();
+        Tensor out = empty(dtype, shape());
+        RowKernels.softmax(kind, x, out, (int) size(-1));
+        return out;
+    }
+
+    /**
+     * The gradient of {@code x} given the forward's output {@code y} and its gradient {@code g}:
+     * for softmax {@code y (g - sum(g y))}, for log-softmax {@code g - e^y sum(g)}, row by row.
+     */
+    public static Tensor softmaxBackward(Tensor y, Tensor g, boolean logSoftmax) {
+        y.checkSameShape(logSoftmax ? "logSoftmaxBackward" : "softmaxBackward", g);
+        if (!Simd.enabled()) {
+            return logSoftmax ? g.sub(y.exp().mul(g.sum(true, -1))) : y.mul(g.sub(g.mul(y).sum(true, -1)));
+        }
+        Tensor out = empty(y.dtype, y.shape());
+        RowKernels.softmaxBackward(logSoftmax ? RowKernels.Kind.LOG_SOFTMAX : RowKernels.Kind.SOFTMAX,
+                y.contiguous(), g.contiguous(), out, (int) y.size(-1));
+        return out;
+    }
+
+    /** {@code log sum_i e^(x_i)} over the last axis, computed as {@code m + log sum e^(x_i - m)}; shape (..., 1). */
+    public Tensor logsumexp() {
+        requireFloating("logsumexp");
+        requireRows("logsumexp");
+        long[] kept = shape().clone();
+        kept[kept.length - 1] = 1;
+        if (!Simd.enabled()) {
+            Tensor m = max(true, -1);
+            return sub(m).exp().sum(true, -1).log().add(m);
+        }
+        Tensor out = empty(dtype, kept);
+        RowKernels.logsumexp(contiguous(), out, (int) size(-1));
+        return out;
+    }
+
+    /** The gradient of {@code x} for {@code lse = logsumexp(x)} (shape (..., 1)) and its gradient {@code g}: {@code g e^(x - lse)}. */
+    public static Tensor logsumexpBackward(Tensor x, Tensor lse, Tensor g) {
+        if (!Simd.enabled()) {
+            return x.sub(lse).exp().mul(g);
+        }
+        Tensor out = empty(x.dtype, x.shape());
+        RowKernels.logsumexpBackward(x.contiguous(), lse.contiguous(), g.contiguous(), out, (int) x.size(-1));
+        return out;
+    }
+
+    /** The three results of {@link #layerNorm}: {@code xhat} (x's shape) and the per-row {@code mean} and {@code rstd} (..., 1). */
+    public record Normalized(Tensor xhat, Tensor mean, Tensor rstd) {
+    }
+
+    /**
+     * Normalises each row over the last axis: {@code xhat = (x - mean) / sqrt(var + eps)}, with
+     * the biased variance; also returns the mean and {@code rstd = 1/sqrt(var + eps)} per row.
+     */
+    public Normalized layerNorm(double eps) {
+        requireFloating("layerNorm");
+        requireRows("layerNorm");
+        long[] kept = shape().clone();
+        kept[kept.length - 1] = 1;
+        if (!Simd.enabled()) {
+            Tensor mean = mean(true, -1);
+            Tensor centered = sub(mean);
+            Tensor rstd = centered.mul(centered).mean(true, -1).add(eps).sqrt();
+            rstd = ones(dtype, kept).div(rstd);
+            return new Normalized(centered.mul(rstd), mean, rstd);
+        }
+        Tensor xhat = empty(dtype, shape());
+        Tensor mean = empty(dtype, kept);
+        Tensor rstd = empty(dtype, kept);
+        RowKernels.layerNorm(contiguous(), eps, xhat, mean, rstd, (int) size(-1));
+        return new Normalized(xhat, mean, rstd);
+    }
+
+    /** The gradient of x given {@code gh = dL/dxhat}: {@code rstd (gh - mean(gh) - xhat mean(gh xhat))} per row. */
+    public static Tensor layerNormBackward(Tensor xhat, Tensor rstd, Tensor gh) {
+        xhat.checkSameShape("layerNormBackward", gh);
+        if (!Simd.enabled()) {
+            Tensor centered = gh.sub(gh.mean(true, -1)).sub(xhat.mul(gh.mul(xhat).mean(true, -1)));
+            return centered.mul(rstd);
+        }
+        Tensor out = empty(xhat.dtype, xhat.shape());
+        RowKernels.layerNormBackward(xhat.contiguous(), rstd.contiguous(), gh.contiguous(), out, (int) xhat.size(-1));
+        return out;
+    }
+
+    private void requireRows(String op) {
+        if (rank() < 1 || size(-1) < 1) {
+            throw new ShapeException(op + ": x" + shapeString() + " needs a last axis of at least one element");
+        }
+    }
+
+    private void checkSameShape(String op, Tensor other) {
+        if (!Arrays.equals(shape(), other.shape()) || dtype != other.dtype) {
+            throw new ShapeException(op + ": tensors " + dtype.label() + shapeString() + " and " + other.dtype.label()
+                    + other.shapeString() + " must have the same shape and dtype");
+        }
     }
 
     // ------------------------------------------------------------------ matmul
@@ -389,9 +698,9 @@ public final class Tensor {
         long[] as = shape();
         long[] bs = b.shape();
         if (as.length == 2 && bs.length == 2) {
-            INDArray out = Nd4j.createUninitialized(dtype.nd4j(), as[0], bs[1]);
-            Nd4j.gemm(array, b.array, out, false, false, 1.0, 0.0);
-            return new Tensor(out);
+            Tensor out = empty(dtype, as[0], bs[1]);
+            Nd4j.gemm(live(), b.live(), out.array, false, false, 1.0, 0.0);
+            return out;
         }
         if (bs.length == 2) {
             // A batch of rows times one matrix is one 2-d product over the flattened rows.
@@ -403,9 +712,9 @@ public final class Tensor {
         }
         long[] outShape = as.clone();
         outShape[as.length - 1] = bs[bs.length - 1];
-        INDArray out = Nd4j.createUninitialized(dtype.nd4j(), outShape);
-        Nd4j.matmul(array, b.array, out);
-        return new Tensor(out);
+        Tensor out = empty(dtype, outShape);
+        Nd4j.matmul(live(), b.live(), out.array);
+        return out;
     }
 
     private void checkMatmul(Tensor b) {
@@ -457,7 +766,10 @@ public final class Tensor {
         if (Arrays.equals(target, shape())) {
             return this;
         }
-        return new Tensor(target.length == 0 ? Nd4j.scalar(dtype.nd4j(), array.getDouble(0L)) : array.reshape('c', target));
+        // A dense tensor is reshaped in place: the same buffer read with the new shape's strides.
+        Tensor dense = contiguous();
+        return dense.view(Nd4j.create(dense.storage.buffer(), target, Shapes.strides(target), dense.elementOffset(), 'c',
+                dtype.nd4j()));
     }
 
     /** Reorders the axes: output axis i is input axis {@code order[i]}. */
@@ -475,7 +787,7 @@ public final class Tensor {
             throw new ShapeException("permute: " + Arrays.toString(order) + " is not a permutation of the "
                     + r + " axes of x" + shapeString());
         }
-        return new Tensor(array.permute(order));
+        return view(live().permute(order));
     }
 
     /** Swaps the last two axes. */
@@ -501,14 +813,15 @@ public final class Tensor {
             throw new ShapeException("slice: [" + start + ", " + end + ") along axis " + a + " of x" + shapeString()
                     + " must satisfy 0 <= start < end <= " + n);
         }
-        INDArrayIndex[] index = new INDArrayIndex[rank()];
-        for (int i = 0; i < index.length; i++) {
-            index[i] = i == a ? NDArrayIndex.interval(start, end) : NDArrayIndex.all();
+        if (start == 0 && end == n) {
+            return this;
         }
-        // ND4J's get() on a view can return a wrong shape (a (1,8,8) view of a (1,8,16) array,
-        // sliced along axis 1, came back with rank 0), so only a dense array is sliced in place.
-        INDArray base = array.isView() || !isRowMajor(array) ? array.dup('c') : array;
-        return new Tensor(base.get(index));
+        // A view: the same strides, the offset moved to the first kept element, one size shrunk.
+        INDArray x = live();
+        long[] shape = x.shape().clone();
+        long[] stride = x.stride().clone();
+        shape[a] = end - start;
+        return view(Nd4j.create(storage.buffer(), shape, stride, x.offset() + start * stride[a], 'c', dtype.nd4j()));
     }
 
     /** Joins tensors along {@code axis}; all other sizes must agree. */
@@ -518,7 +831,7 @@ public final class Tensor {
         }
         long[] first = parts[0].shape();
         int a = Shapes.axis("concat", axis, first);
-        INDArray[] arrays = new INDArray[parts.length];
+        long total = 0;
         for (int p = 0; p < parts.length; p++) {
             long[] s = parts[p].shape();
             boolean fits = s.length == first.length;
@@ -533,9 +846,16 @@ public final class Tensor {
                 throw new DTypeException("concat: part " + p + " is " + parts[p].dtype.label() + " but part 0 is "
                         + parts[0].dtype.label() + "; cast them to one dtype");
             }
-            arrays[p] = parts[p].array;
+            total += s[a];
         }
-        return parts.length == 1 ? parts[0] : new Tensor(Nd4j.concat(a, arrays));
+        if (parts.length == 1) {
+            return parts[0];
+        }
+        long[] shape = first.clone();
+        shape[a] = total;
+        Tensor out = empty(parts[0].dtype, shape);
+        IndexLoops.concat(parts, a, out);
+        return out;
     }
 
     /** Broadcasts to {@code shape} (sizes 1 are repeated; missing leading axes are added). */
@@ -590,37 +910,37 @@ public final class Tensor {
 
     /** The same values in another dtype (a no-op when the dtype already matches). */
     public Tensor cast(DType to) {
-        return to == dtype ? this : new Tensor(array.castTo(to.nd4j()));
+        if (to == dtype) {
+            return this;
+        }
+        Tensor out = empty(to, shape());
+        IndexLoops.convert(contiguous(), out);
+        return out;
     }
 
     // ------------------------------------------------------------------ checks
 
-    /**
-     * Runs an ND4J pairwise op after checking dtypes and shapes. ND4J broadcasts the right operand
-     * to the left one's shape reliably, but not always the other way (comparisons allocate their
-     * result with the left operand's shape and fail), so a left operand smaller than the result is
-     * first expanded to the result's shape.
-     */
-    private Tensor binary(String op, Tensor b, java.util.function.BinaryOperator<INDArray> nd4jOp) {
+    /** Runs a binary op after checking dtypes and shapes: the vector kernel for floats, else ND4J's op. */
+    private Tensor binary(String op, Tensor b, Elementwise.Binary kind) {
         long[] result = checkBinary(op, b);
-        INDArray x = Arrays.equals(array.shape(), result) ? array : expand(result).array;
-        INDArray y = b.array;
+        if (Elementwise.vectorized(dtype)) {
+            Tensor out = empty(dtype, result);
+            VectorKernels.binary(kind, contiguous(), b.contiguous(), out);
+            return out;
+        }
+        // ND4J broadcasts the right operand to the left one's shape reliably, but not always the
+        // other way, so a left operand smaller than the result is first expanded.
+        INDArray x = Arrays.equals(shape(), result) ? live() : expand(result).live();
+        INDArray y = b.live();
         if (y.rank() != 0 && y.rank() < x.rank()) {
             y = y.reshape('c', Shapes.padLeft(y.shape(), x.rank()));
         }
-        return new Tensor(nd4jOp.apply(x, y));
+        return wrap(kind.nd4j.apply(x, y));
     }
 
-    /**
-     * A comparison: ND4J's op when the right operand fits the left one's shape, else a loop that
-     * reads both operands in place ({@link IndexLoops#compare}) instead of expanding them.
-     */
-    private Tensor comparison(String op, Tensor b, java.util.function.BinaryOperator<INDArray> nd4jOp,
-            IndexLoops.Comparison loop) {
+    /** A comparison into a bool tensor; each operand is read in place, broadcast with stride 0 ({@link IndexLoops#compare}). */
+    private Tensor comparison(String op, Tensor b, IndexLoops.Comparison loop) {
         long[] result = checkBinary(op, b);
-        if (Arrays.equals(array.shape(), result) || result.length == 0) {
-            return binary(op, b, nd4jOp);
-        }
         return IndexLoops.compare(this, b, result, loop);
     }
 
@@ -630,8 +950,8 @@ public final class Tensor {
             throw new DTypeException(op + ": a" + shapeString() + " is " + dtype.label() + " but b" + b.shapeString()
                     + " is " + b.dtype.label() + "; cast one of them");
         }
-        long[] as = array.shape();
-        long[] bs = b.array.shape();
+        long[] as = shape();
+        long[] bs = b.shape();
         return Arrays.equals(as, bs) ? as : Shapes.broadcast(op, as, bs);
     }
 

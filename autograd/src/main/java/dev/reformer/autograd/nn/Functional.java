@@ -1,5 +1,6 @@
 package dev.reformer.autograd.nn;
 
+import dev.reformer.autograd.FusedOps;
 import dev.reformer.autograd.Variable;
 import dev.reformer.tensor.DType;
 import dev.reformer.tensor.DTypeException;
@@ -8,8 +9,10 @@ import dev.reformer.tensor.ShapeException;
 import dev.reformer.tensor.Tensor;
 
 /**
- * Stateless compositions of primitives: softmax, log-softmax, logsumexp, GELU, cross-entropy.
- * Their gradients come from the primitives' backwards; each has its own gradient check.
+ * Stateless functions: softmax, log-softmax, logsumexp, layer norm, GELU, cross-entropy. Over the
+ * last axis the softmax family runs as fused ops ({@link FusedOps}); the {@code ...Composed}
+ * methods write the same formulas in primitives, whose gradients come from the primitives'
+ * backwards: they are the reference the fused ops are tested against, and serve other axes.
  */
 public final class Functional {
     private Functional() {
@@ -21,6 +24,11 @@ public final class Functional {
      * at most 0, so nothing overflows; c is a constant, since the result does not depend on it.
      */
     public static Variable softmax(Variable x, int axis) {
+        return isLast(x, axis) ? new FusedOps.Softmax().apply(x) : softmaxComposed(x, axis);
+    }
+
+    /** {@link #softmax} composed of primitives: {@code e / sum(e)} with {@code e = e^(x - max x)}. */
+    public static Variable softmaxComposed(Variable x, int axis) {
         Variable shifted = x.sub(Variable.constant(x.data().max(true, axis)));
         Variable e = shifted.exp();
         return e.div(e.sum(true, axis));
@@ -28,7 +36,12 @@ public final class Functional {
 
     /** {@code log softmax(x) = x - logsumexp(x)} along {@code axis}. */
     public static Variable logSoftmax(Variable x, int axis) {
-        return x.sub(logsumexp(x, axis, true));
+        return isLast(x, axis) ? new FusedOps.LogSoftmax().apply(x) : logSoftmaxComposed(x, axis);
+    }
+
+    /** {@link #logSoftmax} composed of primitives. */
+    public static Variable logSoftmaxComposed(Variable x, int axis) {
+        return x.sub(logsumexpComposed(x, axis, true));
     }
 
     /**
@@ -38,12 +51,34 @@ public final class Functional {
      * not {@code -inf}, or a fully masked row gives NaN.
      */
     public static Variable logsumexp(Variable x, int axis, boolean keepDims) {
+        if (!isLast(x, axis)) {
+            return logsumexpComposed(x, axis, keepDims);
+        }
+        Variable lse = new FusedOps.LogSumExp().apply(x);
+        return keepDims ? lse : lse.reshape(x.data().max(false, axis).shape());
+    }
+
+    /** {@link #logsumexp} composed of primitives. */
+    public static Variable logsumexpComposed(Variable x, int axis, boolean keepDims) {
         Tensor c = x.data().max(true, axis);
         Variable lse = x.sub(Variable.constant(c)).exp().sum(true, axis).log().add(Variable.constant(c));
         if (keepDims) {
             return lse;
         }
         return lse.reshape(x.data().max(false, axis).shape());
+    }
+
+    /** Layer normalisation over the last axis composed of primitives: the reference for {@link LayerNorm}. */
+    public static Variable layerNormComposed(Variable x, Variable gamma, Variable beta, double eps) {
+        Variable centered = x.sub(x.mean(true, -1));
+        Variable variance = centered.mul(centered).mean(true, -1);
+        Variable normalized = centered.div(variance.add(eps).sqrt());
+        return normalized.mul(gamma).add(beta);
+    }
+
+    private static boolean isLast(Variable x, int axis) {
+        int rank = x.data().rank();
+        return rank > 0 && (axis == -1 || axis == rank - 1);
     }
 
     /** GELU, tanh form: {@code 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))}. */

@@ -1,13 +1,16 @@
 package dev.reformer.autograd.nn;
 
+import dev.reformer.autograd.FusedOps;
 import dev.reformer.autograd.Variable;
 import dev.reformer.tensor.DType;
 import dev.reformer.tensor.ShapeException;
 import dev.reformer.tensor.Tensor;
 
 /**
- * Layer normalisation over the last axis, a composition of primitives:
- * {@code y = (x - mean) / sqrt(var + eps) * gamma + beta}, mean and (biased) variance over the last axis.
+ * Layer normalisation over the last axis:
+ * {@code y = (x - mean) / sqrt(var + eps) * gamma + beta}, mean and (biased) variance over the
+ * last axis. It runs as one fused op ({@link dev.reformer.autograd.FusedOps.LayerNormalize});
+ * {@link Functional#layerNormComposed} is the same formula in primitives, the reference it is tested against.
  *
  * <pre>{@code
  * LayerNorm norm = new LayerNorm(512, 1e-5, DType.FLOAT32);
@@ -17,6 +20,7 @@ import dev.reformer.tensor.Tensor;
 public final class LayerNorm extends Module implements Layer {
     private final long dim;
     private final double eps;
+
     private final Variable gamma;
     private final Variable beta;
 
@@ -32,9 +36,6 @@ public final class LayerNorm extends Module implements Layer {
         if (x.data().rank() < 1 || x.data().size(-1) != dim) {
             throw new ShapeException("LayerNorm: input x" + x.data().shapeString() + " must have shape (..., " + dim + ")");
         }
-        Variable centered = x.sub(x.mean(true, -1));
-        Variable variance = centered.mul(centered).mean(true, -1);
-        Variable normalized = centered.div(variance.add(eps).sqrt());
-        return normalized.mul(gamma).add(beta);
+        return new FusedOps.LayerNormalize(eps).apply(x, gamma, beta);
     }
 }

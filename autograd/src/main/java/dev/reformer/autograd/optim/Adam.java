@@ -46,8 +46,9 @@ public class Adam extends Optimizer {
     @Override
     protected Tensor update(int i, Tensor value, Tensor grad) {
         long step = ++steps[i];
-        m[i] = m[i] == null ? grad.mul(1 - beta1) : m[i].mul(beta1).add(grad.mul(1 - beta1));
-        v[i] = v[i] == null ? grad.mul(grad).mul(1 - beta2) : v[i].mul(beta2).add(grad.mul(grad).mul(1 - beta2));
+        m[i] = keepState(m[i], m[i] == null ? grad.mul(1 - beta1) : m[i].mul(beta1).add(grad.mul(1 - beta1)));
+        v[i] = keepState(v[i], v[i] == null ? grad.mul(grad).mul(1 - beta2)
+                : v[i].mul(beta2).add(grad.mul(grad).mul(1 - beta2)));
         Tensor mHat = m[i].mul(1 / (1 - Math.pow(beta1, step)));
         Tensor vHat = v[i].mul(1 / (1 - Math.pow(beta2, step)));
         Tensor direction = mHat.div(vHat.sqrt().add(eps));

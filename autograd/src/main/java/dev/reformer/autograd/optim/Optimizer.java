@@ -1,6 +1,7 @@
 package dev.reformer.autograd.optim;
 
 import dev.reformer.autograd.Variable;
+import dev.reformer.tensor.MemoryScope;
 import dev.reformer.tensor.Tensor;
 import java.util.List;
 
@@ -29,14 +30,29 @@ public abstract class Optimizer {
         this.learningRate = learningRate;
     }
 
-    /** One update of every parameter that has a gradient. */
+    /**
+     * One update of every parameter that has a gradient. Each update runs in its own memory
+     * scope: its temporaries go back to the pool at once, while the parameter keeps the new
+     * value and the optimizer its state ({@link #keepState}).
+     */
     public final void step() {
         for (int i = 0; i < parameters.size(); i++) {
             Variable p = parameters.get(i);
             if (p.grad() != null) {
-                p.setData(update(i, p.data(), p.grad()));
+                try (MemoryScope scope = MemoryScope.open()) {
+                    p.setData(update(i, p.data(), p.grad()));
+                }
             }
         }
+    }
+
+    /** Keeps {@code next} as optimizer state across steps (a share of its memory) and lets go of {@code previous}. */
+    protected static Tensor keepState(Tensor previous, Tensor next) {
+        next.retain();
+        if (previous != null) {
+            previous.release();
+        }
+        return next;
     }
 
     /** The new value of parameter {@code index} given its value and gradient. */

@@ -24,7 +24,7 @@ public final class Sgd extends Optimizer {
     @Override
     protected Tensor update(int index, Tensor value, Tensor grad) {
         Tensor v = velocity[index] == null ? grad : velocity[index].mul(momentum).add(grad);
-        velocity[index] = v;
+        velocity[index] = keepState(velocity[index], v);
         return value.sub(v.mul(learningRate));
     }
 }

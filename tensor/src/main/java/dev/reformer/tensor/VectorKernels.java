@@ -1,0 +1,390 @@
+package dev.reformer.tensor;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Elementwise, broadcasting and reduction kernels in the JDK's vector API, over the row-major
+ * memory of float32 and float64 tensors, split over both cores with {@link Parallel}.
+ *
+ * <p>Every kernel walks its output as {@code rows} of {@code n} contiguous elements; an operand
+ * either runs along a row (stride 1) or is one value repeated over it (stride 0, broadcast), so a
+ * row is one vector loop. Each kernel comes in a float and a double flavour with the same shape.
+ * Only {@link Elementwise} and {@link Tensor} call these, after checking shapes and dtypes.
+ */
+final class VectorKernels {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
+    private static final ByteOrder NATIVE = ByteOrder.nativeOrder();
+    /** Elements per work item: large enough to hide the hand-off, small enough to split 16M elements evenly. */
+    static final int BLOCK = 1 << 15;
+
+    private VectorKernels() {
+    }
+
+    // ------------------------------------------------------------------ unary
+
+    /** {@code out = op(x)} for contiguous x and out of one floating dtype. */
+    static void unary(Elementwise.Unary op, Tensor x, Tensor out) {
+        ByteBuffer xb = x.nio();
+        ByteBuffer ob = out.nio();
+        long xo = x.elementOffset();
+        long oo = out.elementOffset();
+        int n = Math.toIntExact(out.numel());
+        boolean isFloat = x.dtype() == DType.FLOAT32;
+        int blocks = (n + BLOCK - 1) / BLOCK;
+        Parallel.forRange(blocks, 1, (from, to) -> {
+            for (int blk = from; blk < to; blk++) {
+                int start = blk * BLOCK;
+                int len = Math.min(BLOCK, n - start);
+                if (isFloat) {
+                    unaryF(op, xb, (int) (xo + start), ob, (int) (oo + start), len);
+                } else {
+                    unaryD(op, xb, (int) (xo + start), ob, (int) (oo + start), len);
+                }
+            }
+        });
+    }
+
+    private static void unaryF(Elementwise.Unary op, ByteBuffer x, int xi, ByteBuffer o, int oi, int n) {
+        for (int i = 0; i < n; i += F.length()) {
+            VectorMask<Float> m = F.indexInRange(i, n);
+            FloatVector v = FloatVector.fromByteBuffer(F, x, 4 * (xi + i), NATIVE, m);
+            v = switch (op) {
+                case NEG -> v.neg();
+                case EXP -> v.lanewise(VectorOperators.EXP);
+                case LOG -> v.lanewise(VectorOperators.LOG);
+                case SQRT -> v.sqrt();
+                case TANH -> v.lanewise(VectorOperators.TANH);
+                case RELU -> v.max(0f);
+            };
+            v.intoByteBuffer(o, 4 * (oi + i), NATIVE, m);
+        }
+    }
+
+    private static void unaryD(Elementwise.Unary op, ByteBuffer x, int xi, ByteBuffer o, int oi, int n) {
+        for (int i = 0; i < n; i += D.length()) {
+            VectorMask<Double> m = D.indexInRange(i, n);
+            DoubleVector v = DoubleVector.fromByteBuffer(D, x, 8 * (xi + i), NATIVE, m);
+            v = switch (op) {
+                case NEG -> v.neg();
+                case EXP -> v.lanewise(VectorOperators.EXP);
+                case LOG -> v.lanewise(VectorOperators.LOG);
+                case SQRT -> v.sqrt();
+                case TANH -> v.lanewise(VectorOperators.TANH);
+                case RELU -> v.max(0d);
+            };
+            v.intoByteBuffer(o, 8 * (oi + i), NATIVE, m);
+        }
+    }
+
+    // ------------------------------------------------------------------ binary with broadcasting
+
+    /**
+     * {@code out = a OP b}; a and b are contiguous and broadcast to out's shape. Adjacent axes that
+     * both operands step through alike are merged first, so a same-shape op is one flat row and
+     * {@code x + bias} is rows of the bias length.
+     */
+    static void binary(Elementwise.Binary op, Tensor a, Tensor b, Tensor out) {
+        BroadcastPlan plan = BroadcastPlan.of(out.shape(), a.shape(), b.shape());
+        ByteBuffer ab = a.nio();
+        ByteBuffer bb = b.nio();
+        ByteBuffer ob = out.nio();
+        long ao = a.elementOffset();
+        long bo = b.elementOffset();
+        long oo = out.elementOffset();
+        boolean isFloat = out.dtype() == DType.FLOAT32;
+        int n = plan.rowLength;
+        int blocksPerRow = (n + BLOCK - 1) / BLOCK;
+        int rowsPerItem = Math.max(1, BLOCK / Math.max(n, 1));
+        int items = blocksPerRow > 1 ? plan.rows * blocksPerRow : (plan.rows + rowsPerItem - 1) / rowsPerItem;
+        Parallel.forRange(items, 1, (from, to) -> {
+            for (int item = from; item < to; item++) {
+                int firstRow;
+                int lastRow;
+                int start;
+                int len;
+                if (blocksPerRow > 1) {
+                    firstRow = item / blocksPerRow;
+                    lastRow = firstRow + 1;
+                    start = (item % blocksPerRow) * BLOCK;
+                    len = Math.min(BLOCK, n - start);
+                } else {
+                    firstRow = item * rowsPerItem;
+                    lastRow = Math.min(plan.rows, firstRow + rowsPerItem);
+                    start = 0;
+                    len = n;
+                }
+                for (int row = firstRow; row < lastRow; row++) {
+                    long aRow = ao + plan.aOffset(row) + (long) start * plan.aInner;
+                    long bRow = bo + plan.bOffset(row) + (long) start * plan.bInner;
+                    long oRow = oo + (long) row * n + start;
+                    if (isFloat) {
+                        rowF(op, ab, (int) aRow, plan.aInner, bb, (int) bRow, plan.bInner, ob, (int) oRow, len);
+                    } else {
+                        rowD(op, ab, (int) aRow, plan.aInner, bb, (int) bRow, plan.bInner, ob, (int) oRow, len);
+                    }
+                }
+            }
+        });
+    }
+
+    private static void rowF(Elementwise.Binary op, ByteBuffer a, int ai, int aStep, ByteBuffer b, int bi, int bStep,
+            ByteBuffer o, int oi, int n) {
+        FloatVector aScalar = aStep == 0 ? FloatVector.broadcast(F, a.getFloat(4 * ai)) : null;
+        FloatVector bScalar = bStep == 0 ? FloatVector.broadcast(F, b.getFloat(4 * bi)) : null;
+        for (int i = 0; i < n; i += F.length()) {
+            VectorMask<Float> m = F.indexInRange(i, n);
+            FloatVector x = aScalar != null ? aScalar : FloatVector.fromByteBuffer(F, a, 4 * (ai + i), NATIVE, m);
+            FloatVector y = bScalar != null ? bScalar : FloatVector.fromByteBuffer(F, b, 4 * (bi + i), NATIVE, m);
+            FloatVector r = switch (op) {
+                case ADD -> x.add(y);
+                case SUB -> x.sub(y);
+                case MUL -> x.mul(y);
+                case DIV -> x.div(y);
+                case MAXIMUM -> x.max(y);
+            };
+            r.intoByteBuffer(o, 4 * (oi + i), NATIVE, m);
+        }
+    }
+
+    private static void rowD(Elementwise.Binary op, ByteBuffer a, int ai, int aStep, ByteBuffer b, int bi, int bStep,
+            ByteBuffer o, int oi, int n) {
+        DoubleVector aScalar = aStep == 0 ? DoubleVector.broadcast(D, a.getDouble(8 * ai)) : null;
+        DoubleVector bScalar = bStep == 0 ? DoubleVector.broadcast(D, b.getDouble(8 * bi)) : null;
+        for (int i = 0; i < n; i += D.length()) {
+            VectorMask<Double> m = D.indexInRange(i, n);
+            DoubleVector x = aScalar != null ? aScalar : DoubleVector.fromByteBuffer(D, a, 8 * (ai + i), NATIVE, m);
+            DoubleVector y = bScalar != null ? bScalar : DoubleVector.fromByteBuffer(D, b, 8 * (bi + i), NATIVE, m);
+            DoubleVector r = switch (op) {
+                case ADD -> x.add(y);
+                case SUB -> x.sub(y);
+                case MUL -> x.mul(y);
+                case DIV -> x.div(y);
+                case MAXIMUM -> x.max(y);
+            };
+            r.intoByteBuffer(o, 8 * (oi + i), NATIVE, m);
+        }
+    }
+
+    /**
+     * How two operands broadcast over an output: the output as {@code rows} rows of
+     * {@code rowLength}, each operand's element step along a row (1, or 0 when broadcast), and
+     * its row offsets through the merged outer axes.
+     */
+    static final class BroadcastPlan {
+        final int rows;
+        final int rowLength;
+        final int aInner;
+        final int bInner;
+        private final long[] outerSizes;   // merged outer axes, outermost first
+        private final long[] aOuterStride;
+        private final long[] bOuterStride;
+
+        private BroadcastPlan(long[] sizes, long[] aStride, long[] bStride) {
+            int r = sizes.length;
+            this.rowLength = Math.toIntExact(sizes[r - 1]);
+            this.aInner = (int) aStride[r - 1];
+            this.bInner = (int) bStride[r - 1];
+            this.outerSizes = java.util.Arrays.copyOf(sizes, r - 1);
+            this.aOuterStride = java.util.Arrays.copyOf(aStride, r - 1);
+            this.bOuterStride = java.util.Arrays.copyOf(bStride, r - 1);
+            this.rows = Math.toIntExact(Shapes.numel(outerSizes));
+        }
+
+        static BroadcastPlan of(long[] out, long[] a, long[] b) {
+            long[] as = strides(a, out);
+            long[] bs = strides(b, out);
+            // Merge axis i into i+1 while both operands step through the pair as one axis.
+            long[] sizes = new long[Math.max(out.length, 1)];
+            long[] sa = new long[sizes.length];
+            long[] sb = new long[sizes.length];
+            int r = 0;
+            if (out.length == 0) {
+                sizes[0] = 1;
+                r = 1;
+            }
+            for (int i = 0; i < out.length; i++) {
+                if (out[i] == 1) {
+                    continue; // a size-1 axis changes nothing
+                }
+                if (r > 0 && sa[r - 1] == as[i] * out[i] && sb[r - 1] == bs[i] * out[i]) {
+                    sizes[r - 1] *= out[i];
+                    sa[r - 1] = as[i];
+                    sb[r - 1] = bs[i];
+                } else {
+                    sizes[r] = out[i];
+                    sa[r] = as[i];
+                    sb[r] = bs[i];
+                    r++;
+                }
+            }
+            if (r == 0) {
+                sizes[0] = 1;
+                r = 1;
+            }
+            return new BroadcastPlan(java.util.Arrays.copyOf(sizes, r), java.util.Arrays.copyOf(sa, r),
+                    java.util.Arrays.copyOf(sb, r));
+        }
+
+        /** Row-major strides of {@code shape} read under {@code out}'s shape: 0 along broadcast axes. */
+        private static long[] strides(long[] shape, long[] out) {
+            long[] own = Shapes.strides(shape);
+            long[] s = new long[out.length];
+            int lead = out.length - shape.length;
+            for (int i = lead; i < out.length; i++) {
+                s[i] = shape[i - lead] == 1 ? 0 : own[i - lead];
+            }
+            return s;
+        }
+
+        long aOffset(int row) {
+            return offset(row, aOuterStride);
+        }
+
+        long bOffset(int row) {
+            return offset(row, bOuterStride);
+        }
+
+        private long offset(int row, long[] stride) {
+            long off = 0;
+            long rest = row;
+            for (int i = outerSizes.length - 1; i >= 0; i--) {
+                off += (rest % outerSizes[i]) * stride[i];
+                rest /= outerSizes[i];
+            }
+            return off;
+        }
+    }
+
+    // ------------------------------------------------------------------ reductions
+
+    /** What a reduction folds with. */
+    enum Fold { SUM, MAX }
+
+    /**
+     * {@code out[o, i] = fold over r of x[o, r, i]} for contiguous x seen as (outer, reduced, inner).
+     * Long rows are summed in fixed blocks of {@link #BLOCK} whose partial results are then added
+     * in order, so the result does not depend on how many threads ran.
+     */
+    static void reduce(Fold fold, Tensor x, long outer, long reduced, long inner, Tensor out) {
+        ByteBuffer xb = x.nio();
+        ByteBuffer ob = out.nio();
+        long xo = x.elementOffset();
+        long oo = out.elementOffset();
+        boolean isFloat = x.dtype() == DType.FLOAT32;
+        int r = Math.toIntExact(reduced);
+        if (inner == 1) {
+            int rows = Math.toIntExact(outer);
+            int blocks = (r + BLOCK - 1) / BLOCK;
+            double[] partial = new double[rows * blocks];
+            int rowsPerItem = Math.max(1, BLOCK / Math.max(r, 1));
+            int items = blocks > 1 ? rows * blocks : (rows + rowsPerItem - 1) / rowsPerItem;
+            Parallel.forRange(items, 1, (from, to) -> {
+                for (int item = from; item < to; item++) {
+                    int firstRow = blocks > 1 ? item / blocks : item * rowsPerItem;
+                    int lastRow = blocks > 1 ? firstRow + 1 : Math.min(rows, firstRow + rowsPerItem);
+                    for (int row = firstRow; row < lastRow; row++) {
+                        int blk = blocks > 1 ? item % blocks : 0;
+                        int start = blk * BLOCK;
+                        int len = Math.min(BLOCK, r - start);
+                        int at = (int) (xo + (long) row * r + start);
+                        partial[row * blocks + blk] = isFloat ? foldRowF(fold, xb, at, len) : foldRowD(fold, xb, at, len);
+                    }
+                }
+            });
+            for (int row = 0; row < rows; row++) {
+                double acc = partial[row * blocks];
+                for (int blk = 1; blk < blocks; blk++) {
+                    double p = partial[row * blocks + blk];
+                    acc = fold == Fold.SUM ? acc + p : Math.max(acc, p);
+                }
+                if (isFloat) {
+                    ob.putFloat((int) (4 * (oo + row)), (float) acc);
+                } else {
+                    ob.putDouble((int) (8 * (oo + row)), acc);
+                }
+            }
+            return;
+        }
+        // Columns: out[o, :] folds the r rows x[o, 0..r, :], a vector loop along the inner axis.
+        int in = Math.toIntExact(inner);
+        int blocksPerRow = (in + BLOCK - 1) / BLOCK;
+        int items = Math.toIntExact(outer * blocksPerRow);
+        Parallel.forRange(items, 1, (from, to) -> {
+            for (int item = from; item < to; item++) {
+                long o = item / blocksPerRow;
+                int start = (item % blocksPerRow) * BLOCK;
+                int len = Math.min(BLOCK, in - start);
+                int src = (int) (xo + o * r * in + start);
+                int dst = (int) (oo + o * in + start);
+                if (isFloat) {
+                    foldColumnsF(fold, xb, src, in, r, ob, dst, len);
+                } else {
+                    foldColumnsD(fold, xb, src, in, r, ob, dst, len);
+                }
+            }
+        });
+    }
+
+    private static double foldRowF(Fold fold, ByteBuffer x, int at, int n) {
+        FloatVector acc = FloatVector.broadcast(F, fold == Fold.SUM ? 0f : Float.NEGATIVE_INFINITY);
+        int i = 0;
+        for (; i <= n - F.length(); i += F.length()) {
+            FloatVector v = FloatVector.fromByteBuffer(F, x, 4 * (at + i), NATIVE);
+            acc = fold == Fold.SUM ? acc.add(v) : acc.max(v);
+        }
+        float result = acc.reduceLanes(fold == Fold.SUM ? VectorOperators.ADD : VectorOperators.MAX);
+        for (; i < n; i++) {
+            float v = x.getFloat(4 * (at + i));
+            result = fold == Fold.SUM ? result + v : Math.max(result, v);
+        }
+        return result;
+    }
+
+    private static double foldRowD(Fold fold, ByteBuffer x, int at, int n) {
+        DoubleVector acc = DoubleVector.broadcast(D, fold == Fold.SUM ? 0d : Double.NEGATIVE_INFINITY);
+        int i = 0;
+        for (; i <= n - D.length(); i += D.length()) {
+            DoubleVector v = DoubleVector.fromByteBuffer(D, x, 8 * (at + i), NATIVE);
+            acc = fold == Fold.SUM ? acc.add(v) : acc.max(v);
+        }
+        double result = acc.reduceLanes(fold == Fold.SUM ? VectorOperators.ADD : VectorOperators.MAX);
+        for (; i < n; i++) {
+            double v = x.getDouble(8 * (at + i));
+            result = fold == Fold.SUM ? result + v : Math.max(result, v);
+        }
+        return result;
+    }
+
+    private static void foldColumnsF(Fold fold, ByteBuffer x, int src, int rowStride, int rows, ByteBuffer o, int dst,
+            int n) {
+        for (int i = 0; i < n; i += F.length()) {
+            VectorMask<Float> m = F.indexInRange(i, n);
+            FloatVector acc = FloatVector.fromByteBuffer(F, x, 4 * (src + i), NATIVE, m);
+            for (int row = 1; row < rows; row++) {
+                FloatVector v = FloatVector.fromByteBuffer(F, x, 4 * (src + row * rowStride + i), NATIVE, m);
+                acc = fold == Fold.SUM ? acc.add(v) : acc.max(v);
+            }
+            acc.intoByteBuffer(o, 4 * (dst + i), NATIVE, m);
+        }
+    }
+
+    private static void foldColumnsD(Fold fold, ByteBuffer x, int src, int rowStride, int rows, ByteBuffer o, int dst,
+            int n) {
+        for (int i = 0; i < n; i += D.length()) {
+            VectorMask<Double> m = D.indexInRange(i, n);
+            DoubleVector acc = DoubleVector.fromByteBuffer(D, x, 8 * (src + i), NATIVE, m);
+            for (int row = 1; row < rows; row++) {
+                DoubleVector v = DoubleVector.fromByteBuffer(D, x, 8 * (src + row * rowStride + i), NATIVE, m);
+                acc = fold == Fold.SUM ? acc.add(v) : acc.max(v);
+            }
+            acc.intoByteBuffer(o, 8 * (dst + i), NATIVE, m);
+        }
+    }
+}
