@@ -84,7 +84,7 @@ final class Chunks {
     /**
      * Attention inside each window: logits {@code scale * q k^T} (N, n, C, W*C), the masks (in
      * the reference code's order: forbidden keys, then the query's own position, then the
-     * duplicate correction), then {@code lse = logsumexp(logits)} and {@code out = exp(logits - lse) v}.
+     * duplicate correction), then {@code lse = logsumexp(logits)} and {@code out = softmax(logits) v}.
      *
      * @param q         (N, n, C, D) queries, chunked
      * @param k         (N, n, W*C, D) each chunk's window of keys
@@ -117,7 +117,9 @@ final class Chunks {
             logits = logits.sub(Variable.constant(logCounts));                              // paper eq. 16
         }
         Variable lse = Functional.logsumexp(logits, -1, true);                             // (N, n, C, 1)
-        Variable weights = logits.sub(lse).exp();                                          // (N, n, C, W*C)
+        // Each softmax normalised by its own sum, not as exp(logits - lse): near the -1e5 self-mask
+        // value a float32 lse is rounded to 0.008, and the weights would then not sum to 1.
+        Variable weights = Functional.softmax(logits, -1);                                 // (N, n, C, W*C)
         return new Attended(weights.matmul(v), lse, weights.data());                       // (N, n, C, D)
     }
 }

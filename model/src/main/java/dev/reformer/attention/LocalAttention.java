@@ -62,19 +62,50 @@ public final class LocalAttention implements Attention {
         return selfMaskValue.isPresent();
     }
 
+    /** The fused op ({@link ChunkedAttention}): one round in sequence order, windows stopping at the ends. */
     @Override
     public Variable attend(Variable q, Variable k, Variable v, Tensor padding, Generator rng) {
-        AttentionShapes.check("local attention", q, k, v, padding, sharesQueryKey());
+        check(q, k, v, padding);
         long[] s = q.shape();
-        long batch = s[0];
-        long heads = s[1];
+        long n = s[0] * s[1];
         long length = s[2];
         long dim = s[3];
+        ChunkedAttentionSpec spec = new ChunkedAttentionSpec(1, chunkLength, chunksBefore, chunksAfter, false, causal,
+                logitScale, selfMaskValue.orElse(Double.NaN), false);
+        boolean[] padded = null;
+        if (padding != null) {
+            long[] values = padding.reshape(s[0], 1, length).expand(s[0], s[1], length).cast(DType.INT64).toLongArray();
+            padded = new boolean[values.length];
+            for (int i = 0; i < values.length; i++) {
+                padded[i] = values[i] != 0;
+            }
+        }
+        ChunkedAttentionProblem problem = new ChunkedAttentionProblem(spec, (int) n, (int) length, (int) dim, null, padded);
+        Variable q3 = q.reshape(n, length, dim);                                         // (N, L, D)
+        Variable v3 = v.reshape(n, length, dim);
+        Variable out = sharesQueryKey() ? ChunkedAttention.apply(problem, q3, v3)
+                : ChunkedAttention.apply(problem, q3, k.reshape(n, length, dim), v3);
+        return out.reshape(s);
+    }
+
+    private void check(Variable q, Variable k, Variable v, Tensor padding) {
+        AttentionShapes.check("local attention", q, k, v, padding, sharesQueryKey());
+        long length = q.shape()[2];
         if (length % chunkLength != 0) {
             long padded = (length + chunkLength - 1) / chunkLength * chunkLength;
             throw new ShapeException("local attention: length " + length + " is not a multiple of chunk length "
                     + chunkLength + "; pad to " + padded);
         }
+    }
+
+    /** The same attention composed stage by stage from primitives: the reference the fused op is tested against. */
+    public Variable attendStageByStage(Variable q, Variable k, Variable v, Tensor padding) {
+        check(q, k, v, padding);
+        long[] s = q.shape();
+        long batch = s[0];
+        long heads = s[1];
+        long length = s[2];
+        long dim = s[3];
         long n = batch * heads;
         Variable keys = sharesQueryKey() ? Masks.normalize(q) : k;
         Variable queries = Chunks.chunk(q.reshape(n, length, dim), chunkLength);       // (N, n, C, D)

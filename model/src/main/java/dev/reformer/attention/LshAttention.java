@@ -98,11 +98,12 @@ public final class LshAttention implements Attention {
     public Variable attend(Variable q, Variable k, Variable v, Tensor padding, Generator rng, HashReplay replay) {
         AttentionShapes.check("LSH attention", q, k, v, padding, true);
         long[] s = q.shape();
-        return run(q, v, padding, drawRotations(rng, q.dtype(), s[0], s[1], s[3]), replay, null);
+        return run(q, v, padding, drawRotations(rng, q.dtype(), s[0], s[1], s[3]), replay);
     }
 
     /**
-     * LSH attention with given rotations.
+     * LSH attention with given rotations: the fused op ({@link ChunkedAttention}), or, when a
+     * trace is asked for, the stage-by-stage composition that fills it.
      *
      * @param qk        shared queries and keys (B, H, L, D)
      * @param v         values (B, H, L, D)
@@ -111,32 +112,40 @@ public final class LshAttention implements Attention {
      * @param trace     filled with every stage's result when not null (for the probe and its picture)
      */
     public Variable attendWithRotations(Variable qk, Variable v, Tensor padding, Tensor rotations, Trace trace) {
-        return run(qk, v, padding, rotations, null, trace);
+        return trace == null ? run(qk, v, padding, rotations, null) : attendStageByStage(qk, v, padding, rotations, trace);
     }
 
-    private Variable run(Variable qk, Variable v, Tensor padding, Tensor rotations, HashReplay replay, Trace trace) {
-        AttentionShapes.check("LSH attention", qk, qk, v, padding, true);
-        long[] s = qk.shape();
-        long batch = s[0];
-        long heads = s[1];
-        long length = s[2];
-        long dim = s[3];
-        checkLength(length);
-        checkRotations(rotations, batch, heads, dim);
-        long n = batch * heads;
+    /** The fused path: hash, sort, then one op for chunking, attending and combining the rounds. */
+    private Variable run(Variable qk, Variable v, Tensor padding, Tensor rotations, HashReplay replay) {
+        Prepared p = prepare(qk, v, padding, rotations, replay);
+        ChunkedAttentionProblem problem = new ChunkedAttentionProblem(spec(), (int) p.n, (int) p.length, (int) p.dim,
+                p.order.sorted(), p.paddingPerHead == null ? null : toBooleans(p.paddingPerHead));
+        Variable out = ChunkedAttention.apply(problem, p.qk3, p.v3);                     // (N, L, D)
+        return out.reshape(qk.shape());
+    }
+
+    /** The contract the fused op implements, from this attention's settings. */
+    ChunkedAttentionSpec spec() {
+        return new ChunkedAttentionSpec(hashes, chunkLength, chunksBefore, chunksAfter, true, causal, logitScale,
+                selfMaskValue, dedupeRounds);
+    }
+
+    /**
+     * The same attention composed stage by stage from primitives, each stage a method named after
+     * the paper: the reference the fused op is tested against, and what the probe explains.
+     */
+    public Variable attendStageByStage(Variable qk, Variable v, Tensor padding, Tensor rotations, Trace trace) {
+        Prepared p = prepare(qk, v, padding, rotations, null);
+        long n = p.n;
+        long length = p.length;
+        long dim = p.dim;
         int items = Math.toIntExact(hashes * length);
-        Variable qk3 = qk.reshape(n, length, dim);                                       // (N, L, D)
-        Variable v3 = v.reshape(n, length, dim);
-        Tensor paddingPerHead = padding == null ? null
-                : padding.reshape(batch, 1, length).expand(batch, heads, length).reshape(n, length); // (N, L)
-
-        Tensor bucketIds = replay == null ? hash(qk3.data(), rotations, paddingPerHead, heads)
-                : replay.buckets(() -> hash(qk3.data(), rotations, paddingPerHead, heads)); // (N, K, L)
-        SortOrder order = sortByBucket(bucketIds);                                       // (N, K*L)
-
+        SortOrder order = p.order;
+        Variable qk3 = p.qk3;
+        Tensor paddingPerHead = p.paddingPerHead;
         Variable queries = Chunks.chunk(qk3.gather(1, order.positions()), chunkLength);  // (N, n, C, D)
         Variable keys = Chunks.chunk(Masks.normalize(qk3).gather(1, order.positions()), chunkLength); // (N, n, C, D)
-        Variable values = Chunks.chunk(v3.gather(1, order.positions()), chunkLength);   // (N, n, C, D)
+        Variable values = Chunks.chunk(p.v3.gather(1, order.positions()), chunkLength); // (N, n, C, D)
         Tensor queryPositions = Chunks.chunk(order.positions(), chunkLength);           // (N, n, C)
         Tensor keyPositions = Chunks.lookAround(queryPositions, chunksBefore, chunksAfter); // (N, n, W*C)
         Tensor keyPadding = paddingPerHead == null ? null : Chunks.lookAround(
@@ -155,47 +164,87 @@ public final class LshAttention implements Attention {
         Variable roundWeights = Functional.softmax(lse.reshape(n, hashes, length, 1), 1); // (N, K, L, 1)
         Variable combined = combineRounds(out.reshape(n, hashes, length, dim), roundWeights); // (N, L, D)
         if (trace != null) {
-            trace.record(bucketIds, order, keyPositions, attended.weights(), roundWeights.data(), length);
+            trace.record(p.bucketIds, order, keyPositions, attended.weights(), roundWeights.data(), length);
         }
-        return combined.reshape(batch, heads, length, dim);
+        return combined.reshape(qk.shape());
+    }
+
+    /** What both paths start from: inputs per (example, head) row, the buckets and their sorted order. */
+    private record Prepared(long n, long length, long dim, Variable qk3, Variable v3, Tensor paddingPerHead,
+            Tensor bucketIds, SortOrder order) {
+    }
+
+    private Prepared prepare(Variable qk, Variable v, Tensor padding, Tensor rotations, HashReplay replay) {
+        AttentionShapes.check("LSH attention", qk, qk, v, padding, true);
+        long[] s = qk.shape();
+        long batch = s[0];
+        long heads = s[1];
+        long length = s[2];
+        long dim = s[3];
+        checkLength(length);
+        checkRotations(rotations, batch, heads, dim);
+        long n = batch * heads;
+        Variable qk3 = qk.reshape(n, length, dim);                                       // (N, L, D)
+        Variable v3 = v.reshape(n, length, dim);
+        Tensor paddingPerHead = padding == null ? null
+                : padding.reshape(batch, 1, length).expand(batch, heads, length).reshape(n, length); // (N, L)
+        Tensor bucketIds = replay == null ? hash(qk3.data(), rotations, paddingPerHead, heads)
+                : replay.buckets(() -> hash(qk3.data(), rotations, paddingPerHead, heads)); // (N, K, L)
+        return new Prepared(n, length, dim, qk3, v3, paddingPerHead, bucketIds, sortByBucket(bucketIds));
     }
 
     /**
-     * Bucket of every item, (N, K, L) int64: for round k, {@code argmax(concat(x R_k, -x R_k))}
+     * Bucket of every item, (N, K, L) int32: for round k, {@code argmax(concat(x R_k, -x R_k))}
      * (index j < NB/2 means +(x R_k)[j]), one argmax per factor when NB is factorised
      * ({@code bucket = b_1 + f_1 * b_2 + f_1 f_2 * b_3 ...}), plus the round offset. Padded
      * positions get a bucket of their own, NB, and then the offset is k * (NB + 1).
+     *
+     * <p>Hashed in blocks of positions: each block's projections {@code x R} (in the input's
+     * dtype) are reduced to their argmaxes and dropped, so memory stays linear in L although the
+     * projections of the whole sequence, L x K x NB/2 values, grow as L^2 when NB grows with L.
      */
     Tensor hash(Tensor qk, Tensor rotations, Tensor paddingPerHead, long heads) {
         long[] s = qk.shape();
         int n = Math.toIntExact(s[0]);
         int length = Math.toIntExact(s[1]);
-        long dim = s[2];
+        int dim = Math.toIntExact(s[2]);
         int perRound = Math.toIntExact(rotations.size(4));
-        Tensor perItem = rotations.size(0) == 1 && n / heads > 1
-                ? rotations.expand(n / heads, heads, dim, hashes, perRound) : rotations;
-        // Projected in float64 whatever the model's dtype: the bucket is an argmax, and float32
-        // rounding would decide near-ties differently from one BLAS (or implementation) to another.
-        Tensor projected = qk.cast(DType.FLOAT64)
-                .matmul(perItem.cast(DType.FLOAT64).reshape(n, dim, (long) hashes * perRound)); // (N, L, K*S)
+        int columns = hashes * perRound;
+        Tensor matrices = rotations.cast(qk.dtype()).reshape(rotations.size(0) * heads, dim, columns); // (R*H, D, K*S)
         boolean[] padded = paddingPerHead == null ? null : toBooleans(paddingPerHead);
-        long perRoundBuckets = buckets + (padded == null ? 0 : 1);
-        long[] ids = new long[n * hashes * length];
-        for (int k = 0; k < hashes; k++) {
-            double[] x = projected.slice(2, (long) k * perRound, (long) (k + 1) * perRound).toDoubleArray(); // (N, L, S)
-            for (int row = 0; row < n; row++) {
-                for (int t = 0; t < length; t++) {
-                    long bucket = 0;
-                    long product = 1;
-                    int offset = (row * length + t) * perRound;
-                    for (int factor : bucketFactors) {
-                        bucket += product * argmaxOfPlusMinus(x, offset, factor / 2);
-                        product *= factor;
-                        offset += factor / 2;
+        int perRoundBuckets = buckets + (padded == null ? 0 : 1);
+        int block = Math.max(1, Math.min(length, (1 << 20) / columns)); // at most 1M projections in memory
+        int[] ids = new int[n * hashes * length];
+        boolean isFloat = qk.dtype() == DType.FLOAT32;
+        for (int row = 0; row < n; row++) {
+            int matrix = (int) (rotations.size(0) == 1 ? row % heads : row);
+            Tensor r = matrices.slice(0, matrix, matrix + 1).reshape(dim, columns);
+            for (int from = 0; from < length; from += block) {
+                int to = Math.min(length, from + block);
+                Tensor projected = qk.slice(0, row, row + 1).slice(1, from, to).reshape(to - from, dim).matmul(r); // (P, K*S)
+                float[] floats = isFloat ? projected.toFloatArray() : null;
+                double[] doubles = isFloat ? null : projected.toDoubleArray();
+                projected.free();
+                int firstRow = row;
+                int firstPosition = from;
+                dev.reformer.tensor.Parallel.forRange(to - from, 64, (a, b) -> {
+                    for (int i = a; i < b; i++) {
+                        int t = firstPosition + i;
+                        boolean isPadding = padded != null && padded[firstRow * length + t];
+                        for (int k = 0; k < hashes; k++) {
+                            int bucket = 0;
+                            int product = 1;
+                            int offset = i * columns + k * perRound;
+                            for (int factor : bucketFactors) {
+                                bucket += product * (floats != null ? BucketArgmax.ofPlusMinus(floats, offset, factor / 2)
+                                        : BucketArgmax.ofPlusMinus(doubles, offset, factor / 2));
+                                product *= factor;
+                                offset += factor / 2;
+                            }
+                            ids[(firstRow * hashes + k) * length + t] = k * perRoundBuckets + (isPadding ? buckets : bucket);
+                        }
                     }
-                    boolean isPadding = padded != null && padded[row * length + t];
-                    ids[(row * hashes + k) * length + t] = k * perRoundBuckets + (isPadding ? buckets : bucket);
-                }
+                });
             }
         }
         return Tensor.of(ids, n, hashes, length);
@@ -204,47 +253,44 @@ public final class LshAttention implements Attention {
     /**
      * {@code argmax(concat(x, -x))} for {@code x = values[from .. from + half)}, without building
      * the concatenation: index j < half stands for +x[j], index half + j for -x[j]. The first
-     * maximum wins, as with numpy's and PyTorch's argmax.
+     * maximum wins, as with numpy's and PyTorch's argmax (see {@link BucketArgmax}).
      */
     static int argmaxOfPlusMinus(double[] values, int from, int half) {
-        int best = 0;
-        double bestValue = values[from];
-        for (int j = 1; j < 2 * half; j++) {
-            double value = j < half ? values[from + j] : -values[from + j - half];
-            if (value > bestValue) {
-                best = j;
-                bestValue = value;
-            }
-        }
-        return best;
+        return BucketArgmax.ofPlusMinus(values, from, half);
     }
 
     /**
      * Sorts each row's K*L items by {@code L * bucket + position} (item {@code k*L + t} has
      * position t): the keys are distinct, so positions ascend within a bucket and rounds follow
-     * each other. Returns the sorted item ids, their positions and the inverse permutation.
+     * each other. A counting sort over the bucket ids does it in O(K*L + buckets): items are
+     * placed in item order, so within a bucket positions come out ascending.
      */
     static SortOrder sortByBucket(Tensor bucketIds) {
         long[] s = bucketIds.shape();
-        long n = s[0];
-        long length = s[2];
+        int n = Math.toIntExact(s[0]);
+        int length = Math.toIntExact(s[2]);
         int items = Math.toIntExact(s[1] * length);
-        long[] ids = bucketIds.toLongArray();
-        long[] keys = new long[ids.length];
-        for (int i = 0; i < ids.length; i++) {
-            keys[i] = length * ids[i] + (i % length);
+        int[] ids = bucketIds.toIntArray();
+        int range = 0;
+        for (int id : ids) {
+            range = Math.max(range, id + 1);
         }
-        long[] sorted = Tensor.of(keys, n, items).argsort(1).toLongArray();
-        long[] positions = new long[sorted.length];
-        long[] undo = new long[sorted.length];
+        int[] sorted = new int[ids.length];
+        int[] start = new int[range + 1];
         for (int row = 0; row < n; row++) {
-            for (int slot = 0; slot < items; slot++) {
-                long item = sorted[row * items + slot];
-                positions[row * items + slot] = item % length;
-                undo[(int) (row * items + item)] = slot;
+            java.util.Arrays.fill(start, 0);
+            int base = row * items;
+            for (int item = 0; item < items; item++) {
+                start[ids[base + item] + 1]++;
+            }
+            for (int b = 0; b < range; b++) {
+                start[b + 1] += start[b];
+            }
+            for (int item = 0; item < items; item++) {
+                sorted[base + start[ids[base + item]]++] = item;
             }
         }
-        return new SortOrder(Tensor.of(sorted, n, items), Tensor.of(positions, n, items), Tensor.of(undo, n, items));
+        return new SortOrder(n, items, length, sorted);
     }
 
     /** Sorted items back in item order (N, K*L, F), with the gradient of a permutation. */
@@ -291,10 +337,36 @@ public final class LshAttention implements Attention {
     }
 
     /**
-     * The sort of one call: {@code sortedIndex[n, s]} is the item (k*L + t) at sorted slot s,
-     * {@code positions} its position t, {@code undoSortIndex} the inverse permutation. All (N, K*L) int64.
+     * The sort of one call: {@code sorted[n * K*L + s]} is the item (k*L + t) at sorted slot s.
+     * The stage-by-stage path reads it as (N, K*L) int64 tensors: {@link #sortedIndex}, the items'
+     * {@link #positions} t, and the inverse permutation {@link #undoSortIndex}.
      */
-    public record SortOrder(Tensor sortedIndex, Tensor positions, Tensor undoSortIndex) {
+    public record SortOrder(int rows, int items, int length, int[] sorted) {
+        public Tensor sortedIndex() {
+            long[] out = new long[sorted.length];
+            for (int i = 0; i < out.length; i++) {
+                out[i] = sorted[i];
+            }
+            return Tensor.of(out, rows, items);
+        }
+
+        public Tensor positions() {
+            long[] out = new long[sorted.length];
+            for (int i = 0; i < out.length; i++) {
+                out[i] = sorted[i] % length;
+            }
+            return Tensor.of(out, rows, items);
+        }
+
+        public Tensor undoSortIndex() {
+            long[] out = new long[sorted.length];
+            for (int row = 0; row < rows; row++) {
+                for (int slot = 0; slot < items; slot++) {
+                    out[row * items + sorted[row * items + slot]] = slot;
+                }
+            }
+            return Tensor.of(out, rows, items);
+        }
     }
 
     /** Builds an {@link LshAttention}; defaults follow the paper: 1 chunk back, none ahead, scale 1, self mask -1e5. */

@@ -11,7 +11,7 @@ import java.util.List;
 
 /**
  * The blocks run without keeping activations: the forward runs them under no-grad and keeps
- * only the stack's output (and each LSH layer's bucket ids, K int64 per position and head); the
+ * only the stack's output (and each LSH layer's bucket ids, K int32 per position and head); the
  * backward walks the blocks from the last to the first, reconstructing each block's inputs from
  * its outputs ({@link ReversibleBlock#backwardStep}). Activation memory is then one layer's worth
  * whatever the depth (paper section 3).

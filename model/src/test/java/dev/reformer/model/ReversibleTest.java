@@ -97,9 +97,9 @@ class ReversibleTest {
         int[] depths = {1, 4, 12};
         long[] reversible = new long[3];
         long[] stored = new long[3];
-        // Besides its output, a reversible stack keeps each LSH layer's bucket ids: (N, K, L) int64
+        // Besides its output, a reversible stack keeps each LSH layer's bucket ids: (N, K, L) int32
         // with N = 2 examples * 2 heads, K = 2, L = 16. Every third block here is an LSH block.
-        long bucketBytes = 2L * 2 * 2 * 16 * 8;
+        long bucketBytes = 2L * 2 * 2 * 16 * 4;
         for (int i = 0; i < depths.length; i++) {
             List<ReversibleBlock> blocks = blocks(depths[i], 0.1, 5);
             reversible[i] = Graphs.retainedBytes(

@@ -1,0 +1,122 @@
+package dev.reformer.attention;
+
+import dev.reformer.autograd.CustomFunction;
+import dev.reformer.autograd.Variable;
+import dev.reformer.tensor.DType;
+import dev.reformer.tensor.Simd;
+import dev.reformer.tensor.Tensor;
+
+/**
+ * LSH and local attention as one op, forward and backward: the fast path beside the stage-by-stage
+ * composition in {@link LshAttention} and {@link LocalAttention}, which it is tested equal to.
+ *
+ * <p>It reads queries, keys and values through the sorted order, builds each chunk's window from
+ * its neighbours without copying them out, forms the masks from positions as it goes, and
+ * combines the rounds: {@code out_t = sum_r softmax_r(lse_r,t) out_r,t}. It saves only its inputs,
+ * the per-round outputs and logsumexps (freed as soon as the backward has run); the backward
+ * recomputes every logit instead of storing the weights (see {@link ChunkedAttentionSpec}).
+ *
+ * <p>Float32 runs in the vector kernel ({@link ChunkedAttentionKernel}); float64, and float32
+ * where the vector module is absent, in the plain double-precision reference
+ * ({@link ChunkedAttentionReference}). Inputs are (N, L, D): {@code (qk, v)} for shared queries
+ * and keys, {@code (q, k, v)} otherwise; the output is (N, L, D).
+ *
+ * <pre>{@code
+ * Variable out = ChunkedAttention.apply(problem, qk, v);       // (N, L, D)
+ * }</pre>
+ */
+final class ChunkedAttention extends CustomFunction {
+    private final ChunkedAttentionProblem problem;
+
+    private ChunkedAttention(ChunkedAttentionProblem problem) {
+        this.problem = problem;
+    }
+
+    /** Runs the op; {@code qkv} is {@code (qk, v)} for shared QK, else {@code (q, k, v)}, each (N, L, D). */
+    static Variable apply(ChunkedAttentionProblem problem, Variable... qkv) {
+        int expected = problem.spec().sharedQk() ? 2 : 3;
+        if (qkv.length != expected) {
+            throw new IllegalArgumentException("chunked attention: " + qkv.length + " inputs given, " + expected
+                    + " expected (" + (expected == 2 ? "qk, v" : "q, k, v") + ")");
+        }
+        return new ChunkedAttention(problem).apply(qkv);
+    }
+
+    private boolean vectorized(DType dtype) {
+        return dtype == DType.FLOAT32 && Simd.enabled();
+    }
+
+    @Override
+    protected Tensor forward(Tensor... x) {
+        Tensor q = x[0];
+        Tensor k = problem.spec().sharedQk() ? null : x[1];
+        Tensor v = x[x.length - 1];
+        saveForBackward(x);
+        long[] shape = q.shape();
+        int rounds = problem.spec().rounds();
+        long[] perItemShape = {problem.rows(), rounds, problem.length(), problem.dim()};
+        if (vectorized(q.dtype())) {
+            Tensor perItem = Tensor.empty(q.dtype(), perItemShape);
+            double[] lse = ChunkedAttentionKernel.forward(problem, q.floats(), k == null ? null : k.floats(), v.floats(),
+                    perItem.writableFloats());
+            if (rounds == 1) {
+                Tensor y = perItem.reshape(shape); // one round: the items are the output
+                saveForBackward(y, null);
+                return y;
+            }
+            Tensor combined = Tensor.empty(q.dtype(), shape);
+            RoundCombination.combine(perItem.floats(), lse, problem, combined.writableFloats());
+            saveOwnedForBackward(perItem, Tensor.of(lse, problem.rows(), rounds, problem.length()));
+            return combined;
+        }
+        ChunkedAttentionReference.Forward f = ChunkedAttentionReference.forward(problem, q.toDoubleArray(),
+                k == null ? null : k.toDoubleArray(), v.toDoubleArray());
+        Tensor perItem = Tensor.of(f.out(), perItemShape).cast(q.dtype());
+        saveOwnedForBackward(perItem, Tensor.of(f.lse(), problem.rows(), rounds, problem.length()));
+        return Tensor.of(RoundCombination.combine(f.out(), f.lse(), problem), shape).cast(q.dtype());
+    }
+
+    @Override
+    protected Tensor[] backward(Tensor g) {
+        boolean shared = problem.spec().sharedQk();
+        Tensor q = saved(0);
+        Tensor k = shared ? null : saved(1);
+        Tensor v = saved(shared ? 1 : 2);
+        Tensor perItem = saved(shared ? 2 : 3);
+        Tensor lse = saved(shared ? 3 : 4);
+        long[] shape = q.shape();
+        if (vectorized(q.dtype())) {
+            Tensor dOut = g;
+            double[] dLse = new double[problem.rows() * problem.items()];
+            if (lse != null) {
+                dOut = Tensor.empty(g.dtype(), perItem.shape());
+                dLse = RoundCombination.backward(g.floats(), perItem.floats(), lse.toDoubleArray(), problem,
+                        dOut.writableFloats());
+            }
+            Tensor dq = Tensor.empty(q.dtype(), shape);
+            Tensor dk = shared ? null : Tensor.empty(q.dtype(), shape);
+            Tensor dv = Tensor.empty(q.dtype(), shape);
+            ChunkedAttentionKernel.backward(problem, q.floats(), k == null ? null : k.floats(), v.floats(),
+                    perItem.floats(), dOut.floats(), dLse, dq.writableFloats(), dk == null ? null : dk.writableFloats(),
+                    dv.writableFloats());
+            if (dOut != g) {
+                dOut.free();
+            }
+            return gradients(shared, dq, dk, dv);
+        }
+        double[] out = perItem.toDoubleArray();
+        double[] lseValues = lse.toDoubleArray();
+        RoundCombination.Gradients dr = RoundCombination.backward(g.toDoubleArray(), out, lseValues, problem);
+        ChunkedAttentionReference.Grads grads = ChunkedAttentionReference.backward(problem, q.toDoubleArray(),
+                k == null ? null : k.toDoubleArray(), v.toDoubleArray(),
+                new ChunkedAttentionReference.Forward(out, lseValues), dr.dOut(), dr.dLse());
+        DType dtype = q.dtype();
+        return gradients(shared, Tensor.of(grads.dq(), shape).cast(dtype),
+                grads.dk() == null ? null : Tensor.of(grads.dk(), shape).cast(dtype), Tensor.of(grads.dv(), shape).cast(dtype));
+    }
+
+    private Tensor[] gradients(boolean shared, Tensor dq, Tensor dk, Tensor dv) {
+        return shared ? new Tensor[] {needsGrad(0) ? dq : null, needsGrad(1) ? dv : null}
+                : new Tensor[] {needsGrad(0) ? dq : null, needsGrad(1) ? dk : null, needsGrad(2) ? dv : null};
+    }
+}

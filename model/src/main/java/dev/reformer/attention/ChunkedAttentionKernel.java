@@ -1,0 +1,502 @@
+package dev.reformer.attention;
+
+import dev.reformer.tensor.Parallel;
+import java.nio.FloatBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Fused chunked attention in float32 with the JDK's vector API, on both cores: the fast
+ * implementation of {@link ChunkedAttentionSpec}'s contract, held equal to the plain
+ * {@link ChunkedAttentionReference} and to the stage-by-stage composition by the tests.
+ *
+ * <p>Work is cut into segments of {@link #SEGMENT} consecutive chunks of one row. A segment
+ * gathers, through the sorted order, the keys and values of its chunks and of the chunks its
+ * windows reach beyond it (its halo) into small arrays, once: consecutive chunks' windows overlap,
+ * and a window is then a run of columns of those arrays, never a concatenated copy. Keys of shared
+ * QK are normalised as they are gathered.
+ *
+ * <p>Forward, per chunk: {@code S = scale Q K^T} (C x W) with {@link FloatGemm}; the masked logits
+ * overwritten from positions; per row {@code P = e^(S - max) / sum} and {@code lse = max + log sum}
+ * (the sum in double); {@code O = P V}; O and lse written at the items' places.
+ *
+ * <p>Backward, per chunk: S and P recomputed exactly as the forward made them, then
+ * {@code dP = dO V^T}, {@code dS = P (dP - dO.O + dlse)} (zero where masked), {@code dV += P^T dO},
+ * {@code dK += scale dS^T Q}, {@code dQ = scale dS K}. Key and value gradients accumulate in the
+ * segment's own buffers, halo included; a final pass adds, for every position, its K slots'
+ * contributions from every segment, in a fixed order. No two threads write the same memory and
+ * every sum runs in an order fixed by the shapes alone, so the results do not depend on the
+ * number of threads.
+ *
+ * <p>Buffers are row-major: q, k, v and their gradients (N, L, D); per-item outputs and their
+ * gradients (N, K*L, D) and logsumexps (N, K*L) in item order (item = r*L + t).
+ */
+final class ChunkedAttentionKernel {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
+    /** Chunks per work item: enough to amortise the halo of before + after chunks. */
+    static final int SEGMENT = 16;
+
+    private ChunkedAttentionKernel() {
+    }
+
+    /** Writes every item's output into {@code out} (N, K*L, D) and returns the logsumexps (N, K*L). */
+    static double[] forward(ChunkedAttentionProblem pb, FloatBuffer q, FloatBuffer k, FloatBuffer v, FloatBuffer out) {
+        int d = pb.dim();
+        int items = pb.items();
+        Segments segments = new Segments(pb);
+        int[] slotOf = pb.spec().dedupe() ? pb.slotOfItems() : null;
+        double[] lse = new double[pb.rows() * items];
+        Parallel.forRange(pb.rows() * segments.count, 1, (from, to) -> {
+            Segment seg = new Segment(pb);
+            for (int task = from; task < to; task++) {
+                int row = task / segments.count;
+                int g = task % segments.count;
+                seg.gather(row, segments.first(g), segments.end(g), q, k, v, false);
+                for (int c = seg.first; c < seg.end; c++) {
+                    seg.weights(c, slotOf);
+                    // O = P V: (C, W) x (W, D), the window's values a run of rows of the segment's
+                    FloatGemm.gemm(seg.c, d, seg.w, 1f, seg.logits, 0, seg.w, 1, seg.values, seg.windowRow(c) * d, d,
+                            seg.o, 0, d, false);
+                    for (int i = 0; i < seg.c; i++) {
+                        int at = row * items + seg.queryItem[seg.core(c, i)];
+                        out.put(at * d, seg.o, i * d, d);
+                        lse[at] = seg.lse[i];
+                    }
+                }
+            }
+        });
+        return lse;
+    }
+
+    /**
+     * Writes the gradients of q, k (separate keys only) and v (N, L, D) from those of the per-item
+     * outputs ({@code dOut}) and logsumexps ({@code dLse}); {@code out} holds the forward's per-item outputs.
+     */
+    static void backward(ChunkedAttentionProblem pb, FloatBuffer q, FloatBuffer k, FloatBuffer v, FloatBuffer out,
+            FloatBuffer dOut, double[] dLse, FloatBuffer dq, FloatBuffer dk, FloatBuffer dv) {
+        int d = pb.dim();
+        int c = pb.spec().chunkLength();
+        int items = pb.items();
+        int rows = pb.rows();
+        int length = pb.length();
+        Segments segments = new Segments(pb);
+        int[] slotOf = pb.slotOfItems();
+        int[] dedupeSlots = pb.spec().dedupe() ? slotOf : null;
+        float[][] keyGrads = new float[rows * segments.count][];
+        float[][] valueGrads = new float[rows * segments.count][];
+        float[][] queryGrads = new float[rows * segments.count][];
+        float scale = (float) pb.spec().scale();
+        Parallel.forRange(rows * segments.count, 1, (from, to) -> {
+            Segment seg = new Segment(pb);
+            for (int task = from; task < to; task++) {
+                int row = task / segments.count;
+                int g = task % segments.count;
+                seg.gather(row, segments.first(g), segments.end(g), q, k, v, true);
+                seg.gatherGradients(row, out, dOut, dLse);
+                float[] dKeys = new float[seg.extended * c * d];
+                float[] dValues = new float[seg.extended * c * d];
+                float[] dQueries = new float[(seg.end - seg.first) * c * d];
+                for (int chunk = seg.first; chunk < seg.end; chunk++) {
+                    seg.weights(chunk, dedupeSlots);
+                    seg.logitGradients(chunk);
+                    int window = seg.windowRow(chunk) * d;
+                    int core = seg.core(chunk, 0) * d;
+                    // dV += P^T dO: (W, C) x (C, D), A(j, i) = P[i][j]
+                    FloatGemm.gemm(seg.w, d, c, 1f, seg.logits, 0, 1, seg.w, seg.dOut, core, d, dValues, window, d, true);
+                    // dK += scale dS^T Q: (W, C) x (C, D)
+                    FloatGemm.gemm(seg.w, d, c, scale, seg.dLogits, 0, 1, seg.w, seg.queries, core, d, dKeys, window, d, true);
+                    // dQ = scale dS K: (C, W) x (W, D)
+                    FloatGemm.gemm(c, d, seg.w, scale, seg.dLogits, 0, seg.w, 1, seg.keys, window, d, dQueries, core, d, false);
+                }
+                keyGrads[task] = dKeys;
+                valueGrads[task] = dValues;
+                queryGrads[task] = dQueries;
+            }
+        });
+        // Per position: its K items' query gradients and its K slots' key and value gradients from
+        // every segment whose windows reached them, in a fixed order.
+        boolean shared = pb.spec().sharedQk();
+        Parallel.forRange(rows * length, 64, (from, to) -> {
+            float[] sq = new float[d];
+            float[] sk = new float[d];
+            float[] sv = new float[d];
+            float[] x = new float[d];
+            for (int rt = from; rt < to; rt++) {
+                int row = rt / length;
+                int t = rt % length;
+                java.util.Arrays.fill(sq, 0f);
+                java.util.Arrays.fill(sk, 0f);
+                java.util.Arrays.fill(sv, 0f);
+                for (int r = 0; r < pb.spec().rounds(); r++) {
+                    int slot = slotOf[row * items + r * length + t];
+                    int home = slot / c / SEGMENT;
+                    add(queryGrads[row * segments.count + home], (slot - home * SEGMENT * c) * d, sq, d);
+                    for (long source : segments.sources(slot / c)) {
+                        int g = (int) (source >>> 32);
+                        int at = ((int) source * c + slot % c) * d;
+                        add(keyGrads[row * segments.count + g], at, sk, d);
+                        add(valueGrads[row * segments.count + g], at, sv, d);
+                    }
+                }
+                if (shared) {
+                    q.get(rt * d, x, 0, d);
+                    addNormalizationBackward(x, sk, sq, d);
+                } else {
+                    dk.put(rt * d, sk, 0, d);
+                }
+                dq.put(rt * d, sq, 0, d);
+                dv.put(rt * d, sv, 0, d);
+            }
+        });
+    }
+
+    private static void add(float[] src, int from, float[] dst, int n) {
+        int i = 0;
+        for (; i < F.loopBound(n); i += F.length()) {
+            FloatVector.fromArray(F, dst, i).add(FloatVector.fromArray(F, src, from + i)).intoArray(dst, i);
+        }
+        for (; i < n; i++) {
+            dst[i] += src[from + i];
+        }
+    }
+
+    /** Row {@code x / max(|x|, 1e-12)} in place (see {@link Masks#normalize}). */
+    private static void normalize(float[] x, int at, int d) {
+        FloatVector acc = FloatVector.zero(F);
+        int e = 0;
+        for (; e < F.loopBound(d); e += F.length()) {
+            FloatVector v = FloatVector.fromArray(F, x, at + e);
+            acc = v.fma(v, acc);
+        }
+        double squared = acc.reduceLanes(VectorOperators.ADD);
+        for (; e < d; e++) {
+            squared += (double) x[at + e] * x[at + e];
+        }
+        float inverse = (float) (1.0 / Math.sqrt(Math.max(squared, 1e-24)));
+        e = 0;
+        for (; e < F.loopBound(d); e += F.length()) {
+            FloatVector.fromArray(F, x, at + e).mul(inverse).intoArray(x, at + e);
+        }
+        for (; e < d; e++) {
+            x[at + e] *= inverse;
+        }
+    }
+
+    /** {@code dx += (dk - x (x . dk) / |x|^2) / |x|} for one row (dk is the gradient of {@code x / |x|}). */
+    private static void addNormalizationBackward(float[] x, float[] dk, float[] dx, int d) {
+        double squared = 0;
+        double along = 0;
+        for (int e = 0; e < d; e++) {
+            squared += (double) x[e] * x[e];
+            along += (double) x[e] * dk[e];
+        }
+        double norm = Math.sqrt(Math.max(squared, 1e-24));
+        double projection = squared >= 1e-24 ? along / (norm * norm) : 0;
+        for (int e = 0; e < d; e++) {
+            dx[e] += (float) ((dk[e] - x[e] * projection) / norm);
+        }
+    }
+
+    /**
+     * How each row's chunks are cut into segments of {@link #SEGMENT}, and, for every chunk, which
+     * segments' buffers hold contributions to it: segment g covers its own chunks plus
+     * {@code before} chunks ahead of them and {@code after} behind, wrapping around.
+     */
+    private static final class Segments {
+        final int count;
+        private final int chunks;
+        private final long[][] sources; // per chunk: (segment << 32 | chunk index within the segment's buffer)
+
+        Segments(ChunkedAttentionProblem pb) {
+            this.chunks = pb.chunks();
+            int before = pb.spec().chunksBefore();
+            int extra = before + pb.spec().chunksAfter();
+            this.count = (chunks + SEGMENT - 1) / SEGMENT;
+            List<List<Long>> lists = new ArrayList<>();
+            for (int x = 0; x < chunks; x++) {
+                lists.add(new ArrayList<>());
+            }
+            for (int g = 0; g < count; g++) {
+                for (int e = 0; e < end(g) - first(g) + extra; e++) {
+                    lists.get(Math.floorMod(first(g) - before + e, chunks)).add(((long) g << 32) | e);
+                }
+            }
+            sources = new long[chunks][];
+            for (int x = 0; x < chunks; x++) {
+                sources[x] = lists.get(x).stream().mapToLong(Long::longValue).toArray();
+            }
+        }
+
+        int first(int g) {
+            return g * SEGMENT;
+        }
+
+        int end(int g) {
+            return Math.min(chunks, (g + 1) * SEGMENT);
+        }
+
+        long[] sources(int chunk) {
+            return sources[chunk];
+        }
+    }
+
+    /**
+     * One segment's gathered operands and one chunk's results; a thread reuses one for all the
+     * segments it handles. Extended chunk e of segment [first, end) is chunk first - before + e
+     * (wrapped); chunk c's window is the extended chunks c - first .. c - first + W/C - 1.
+     */
+    private static final class Segment {
+        final ChunkedAttentionProblem pb;
+        final int c;
+        final int w;
+        final int d;
+        int row;
+        int first;
+        int end;
+        int extended;             // chunks gathered: end - first + before + after
+        final float[] keys;       // (E*C, D) keys of the extended chunks
+        final float[] keysT;      // (D, E*C)
+        final float[] values;     // (E*C, D)
+        final float[] valuesT;    // (D, E*C), backward only
+        final int[] keyPosition;  // (E*C)
+        final int[] blocked;      // (E*C) 1 where the key is padding or past an end of a non-cyclic sequence
+        final float[] queries;    // (S*C, D) queries of the segment's own chunks
+        final int[] queryItem;    // (S*C)
+        final float[] out;        // (S*C, D) backward only: the forward's per-item outputs
+        final float[] dOut;       // (S*C, D) backward only
+        final double[] dLse;      // (S*C) backward only
+        final float[] logits;     // (C, W) one chunk's logits, then weights
+        final float[] dLogits;    // (C, W) backward only
+        final boolean[] isDot;    // (C, W)
+        final float[] o;          // (C, D)
+        final double[] lse;       // (C)
+
+        Segment(ChunkedAttentionProblem pb) {
+            this.pb = pb;
+            this.c = pb.spec().chunkLength();
+            this.w = pb.spec().window();
+            this.d = pb.dim();
+            int maxExtended = SEGMENT + pb.spec().chunksBefore() + pb.spec().chunksAfter();
+            keys = new float[maxExtended * c * d];
+            keysT = new float[d * maxExtended * c];
+            values = new float[maxExtended * c * d];
+            valuesT = new float[d * maxExtended * c];
+            keyPosition = new int[maxExtended * c];
+            blocked = new int[maxExtended * c];
+            queries = new float[SEGMENT * c * d];
+            queryItem = new int[SEGMENT * c];
+            out = new float[SEGMENT * c * d];
+            dOut = new float[SEGMENT * c * d];
+            dLse = new double[SEGMENT * c];
+            logits = new float[c * w];
+            dLogits = new float[c * w];
+            isDot = new boolean[c * w];
+            o = new float[c * d];
+            lse = new double[c];
+        }
+
+        /** Row of the segment's key and value arrays where chunk {@code chunk}'s window starts. */
+        int windowRow(int chunk) {
+            return (chunk - first) * c;
+        }
+
+        /** Index of query i of chunk {@code chunk} among the segment's queries. */
+        int core(int chunk, int i) {
+            return (chunk - first) * c + i;
+        }
+
+        /** Reads the segment's queries and its extended chunks' keys and values through the sorted order. */
+        void gather(int row, int first, int end, FloatBuffer qAll, FloatBuffer kAll, FloatBuffer vAll,
+                boolean forBackward) {
+            this.row = row;
+            this.first = first;
+            this.end = end;
+            int before = pb.spec().chunksBefore();
+            int length = pb.length();
+            int chunks = pb.chunks();
+            this.extended = end - first + before + pb.spec().chunksAfter();
+            int columns = extended * c;
+            for (int e = 0; e < extended; e++) {
+                int unwrapped = first - before + e;
+                boolean outside = !pb.spec().cyclic() && (unwrapped < 0 || unwrapped >= chunks);
+                int chunk = Math.floorMod(unwrapped, chunks);
+                for (int i = 0; i < c; i++) {
+                    int j = e * c + i;
+                    int p = pb.item(row, chunk * c + i) % length;
+                    keyPosition[j] = p;
+                    blocked[j] = outside || pb.padded(row, p) ? 1 : 0;
+                    int from = (row * length + p) * d;
+                    if (kAll == null) {
+                        qAll.get(from, keys, j * d, d);
+                        normalize(keys, j * d, d);
+                    } else {
+                        kAll.get(from, keys, j * d, d);
+                    }
+                    vAll.get(from, values, j * d, d);
+                }
+            }
+            transpose(keys, keysT, columns);
+            if (forBackward) {
+                transpose(values, valuesT, columns);
+            }
+            for (int s = 0; s < (end - first) * c; s++) {
+                int item = pb.item(row, first * c + s);
+                queryItem[s] = item;
+                qAll.get((row * length + item % length) * d, queries, s * d, d);
+            }
+        }
+
+        /** {@code to[e][j] = from[j][e]} for {@code columns} rows of D. */
+        private void transpose(float[] from, float[] to, int columns) {
+            for (int e = 0; e < d; e++) {
+                int at = e * columns;
+                for (int j = 0; j < columns; j++) {
+                    to[at + j] = from[j * d + e];
+                }
+            }
+        }
+
+        /** The forward's per-item outputs and the gradients of outputs and logsumexps, for the segment's queries. */
+        void gatherGradients(int row, FloatBuffer outAll, FloatBuffer dOutAll, double[] dLseAll) {
+            int items = pb.items();
+            for (int s = 0; s < (end - first) * c; s++) {
+                int at = row * items + queryItem[s];
+                outAll.get(at * d, out, s * d, d);
+                dOutAll.get(at * d, dOut, s * d, d);
+                dLse[s] = dLseAll[at];
+            }
+        }
+
+        /** Logits {@code scale Q K^T} of chunk {@code chunk}, masked and deduplicated, then softmax weights (in place) and lse. */
+        void weights(int chunk, int[] slotOf) {
+            int columns = extended * c;
+            FloatGemm.gemm(c, w, d, (float) pb.spec().scale(), queries, core(chunk, 0) * d, d, 1, keysT, windowRow(chunk),
+                    columns, logits, 0, w, false);
+            int windowStart = windowRow(chunk);
+            for (int i = 0; i < c; i++) {
+                int t = queryItem[core(chunk, i)] % pb.length();
+                mask(i, t, windowStart);
+                if (slotOf != null) {
+                    for (int j = 0; j < w; j++) {
+                        logits[i * w + j] -= (float) Math.log(pb.duplicateCount(slotOf, row, t, keyPosition[windowStart + j]));
+                    }
+                }
+                softmaxRow(i * w);
+            }
+        }
+
+        /**
+         * Row i's masked logits, from positions ({@link ChunkedAttentionProblem#maskedLogit} by
+         * vector): the self-mask value where the key is the query's own position (shared QK), else
+         * FORBIDDEN where it comes later (causal), is padding or lies past an end; isDot records
+         * the rest, the logits that carry gradients.
+         */
+        private void mask(int i, int t, int windowStart) {
+            boolean shared = pb.spec().sharedQk();
+            boolean causal = pb.spec().causal();
+            float self = (float) pb.spec().selfMaskValue();
+            float forbidden = (float) ChunkedAttentionProblem.FORBIDDEN;
+            IntVector query = IntVector.broadcast(I, t);
+            int j = 0;
+            for (; j < I.loopBound(w); j += I.length()) {
+                IntVector key = IntVector.fromArray(I, keyPosition, windowStart + j);
+                VectorMask<Integer> isSelf = shared ? key.eq(query) : I.maskAll(false);
+                VectorMask<Integer> barred = IntVector.fromArray(I, blocked, windowStart + j).compare(VectorOperators.NE, 0);
+                if (causal) {
+                    barred = barred.or(key.compare(VectorOperators.GT, query));
+                }
+                barred = barred.andNot(isSelf);
+                FloatVector l = FloatVector.fromArray(F, logits, i * w + j)
+                        .blend(forbidden, barred.cast(F)).blend(self, isSelf.cast(F));
+                l.intoArray(logits, i * w + j);
+                isSelf.or(barred).not().cast(F).intoArray(isDot, i * w + j);
+            }
+            for (; j < w; j++) {
+                int p = keyPosition[windowStart + j];
+                int k = i * w + j;
+                if (shared && p == t) {
+                    logits[k] = self;
+                    isDot[k] = false;
+                } else if (blocked[windowStart + j] != 0 || (causal && p > t)) {
+                    logits[k] = forbidden;
+                    isDot[k] = false;
+                } else {
+                    isDot[k] = true;
+                }
+            }
+        }
+
+        /** {@code e^(x - max) / sum} over one row of the logits, in place; its lse in double. */
+        private void softmaxRow(int at) {
+            int full = F.loopBound(w);
+            FloatVector maxV = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+            for (int j = 0; j < full; j += F.length()) {
+                maxV = maxV.max(FloatVector.fromArray(F, logits, at + j));
+            }
+            float max = maxV.reduceLanes(VectorOperators.MAX);
+            for (int j = full; j < w; j++) {
+                max = Math.max(max, logits[at + j]);
+            }
+            FloatVector shift = FloatVector.broadcast(F, max);
+            FloatVector sumV = FloatVector.zero(F);
+            for (int j = 0; j < full; j += F.length()) {
+                FloatVector e = FloatVector.fromArray(F, logits, at + j).sub(shift).lanewise(VectorOperators.EXP);
+                sumV = sumV.add(e);
+                e.intoArray(logits, at + j);
+            }
+            // The sum is finished in double: then weights that should sum to 1 do, to float rounding.
+            double sum = sumV.reduceLanes(VectorOperators.ADD);
+            if (full < w) {
+                VectorMask<Float> m = F.indexInRange(full, w);
+                FloatVector e = FloatVector.fromArray(F, logits, at + full, m).sub(shift).lanewise(VectorOperators.EXP);
+                sum += e.reduceLanes(VectorOperators.ADD, m);
+                e.intoArray(logits, at + full, m);
+            }
+            float inverse = (float) (1.0 / sum);
+            FloatVector inv = FloatVector.broadcast(F, inverse);
+            for (int j = 0; j < full; j += F.length()) {
+                FloatVector.fromArray(F, logits, at + j).mul(inv).intoArray(logits, at + j);
+            }
+            for (int j = full; j < w; j++) {
+                logits[at + j] *= inverse;
+            }
+            lse[at / w] = max + Math.log(sum);
+        }
+
+        /** {@code dS = P (dO V^T - dO.O + dlse)} for chunk {@code chunk}, zero where the logit was masked. */
+        void logitGradients(int chunk) {
+            int core = core(chunk, 0);
+            // dP = dO V^T: (C, D) x (D, W)
+            FloatGemm.gemm(c, w, d, 1f, dOut, core * d, d, 1, valuesT, windowRow(chunk), extended * c, dLogits, 0, w, false);
+            for (int i = 0; i < c; i++) {
+                int at = (core + i) * d;
+                FloatVector acc = FloatVector.zero(F);
+                int e = 0;
+                for (; e < F.loopBound(d); e += F.length()) {
+                    acc = FloatVector.fromArray(F, dOut, at + e).fma(FloatVector.fromArray(F, out, at + e), acc);
+                }
+                float delta = acc.reduceLanes(VectorOperators.ADD);
+                for (; e < d; e++) {
+                    delta += dOut[at + e] * out[at + e];
+                }
+                FloatVector shift = FloatVector.broadcast(F, (float) (dLse[core + i] - delta));
+                int j = 0;
+                for (; j < F.loopBound(w); j += F.length()) {
+                    int k = i * w + j;
+                    FloatVector.fromArray(F, logits, k).mul(FloatVector.fromArray(F, dLogits, k).add(shift))
+                            .blend(0f, VectorMask.fromArray(F, isDot, k).not()).intoArray(dLogits, k);
+                }
+                for (; j < w; j++) {
+                    int k = i * w + j;
+                    dLogits[k] = isDot[k] ? logits[k] * (dLogits[k] + shift.lane(0)) : 0f;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,110 @@
+package dev.reformer.attention;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The small matrix products inside the fused attention kernel, {@code C (+)= alpha A B} over
+ * float arrays, with A read through row and column strides (so {@code A^T} costs nothing) and B
+ * and C row-major. Register-blocked: four rows of C times two vectors of columns stay in registers
+ * while the shared axis runs, each step one broadcast of A and one vector load of B per row and
+ * column block. Each element's sum runs along the shared axis in order with fused multiply-adds,
+ * so the result does not depend on the vector width.
+ */
+final class FloatGemm {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+
+    private FloatGemm() {
+    }
+
+    /**
+     * {@code C[i][j] = (accumulate ? C[i][j] : 0) + alpha * sum_p A(i, p) B[p][j]} for i < m, j < n, p < k,
+     * with {@code A(i, p) = a[aOff + i*aRow + p*aCol]}, {@code B[p][j] = b[bOff + p*bRow + j]},
+     * {@code C[i][j] = c[cOff + i*cRow + j]}.
+     */
+    static void gemm(int m, int n, int k, float alpha, float[] a, int aOff, int aRow, int aCol, float[] b, int bOff,
+            int bRow, float[] c, int cOff, int cRow, boolean accumulate) {
+        int vl = F.length();
+        int fullColumns = n - n % (2 * vl);
+        int i = 0;
+        for (; i + 4 <= m; i += 4) {
+            for (int j = 0; j < fullColumns; j += 2 * vl) {
+                block4x2(k, alpha, a, aOff + i * aRow, aRow, aCol, b, bOff + j, bRow, c, cOff + i * cRow + j, cRow, accumulate);
+            }
+            for (int j = fullColumns; j < n; j += vl) {
+                VectorMask<Float> mask = F.indexInRange(j, n);
+                for (int r = 0; r < 4; r++) {
+                    row1(k, alpha, a, aOff + (i + r) * aRow, aCol, b, bOff + j, bRow, c, cOff + (i + r) * cRow + j, accumulate, mask);
+                }
+            }
+        }
+        for (; i < m; i++) {
+            for (int j = 0; j < n; j += vl) {
+                row1(k, alpha, a, aOff + i * aRow, aCol, b, bOff + j, bRow, c, cOff + i * cRow + j, accumulate,
+                        F.indexInRange(j, n));
+            }
+        }
+    }
+
+    /** Four rows of C by two vectors of columns. */
+    private static void block4x2(int k, float alpha, float[] a, int aOff, int aRow, int aCol, float[] b, int bOff,
+            int bRow, float[] c, int cOff, int cRow, boolean accumulate) {
+        int vl = F.length();
+        FloatVector c00 = FloatVector.zero(F);
+        FloatVector c01 = c00;
+        FloatVector c10 = c00;
+        FloatVector c11 = c00;
+        FloatVector c20 = c00;
+        FloatVector c21 = c00;
+        FloatVector c30 = c00;
+        FloatVector c31 = c00;
+        for (int p = 0; p < k; p++) {
+            FloatVector b0 = FloatVector.fromArray(F, b, bOff + p * bRow);
+            FloatVector b1 = FloatVector.fromArray(F, b, bOff + p * bRow + vl);
+            int ap = aOff + p * aCol;
+            FloatVector a0 = FloatVector.broadcast(F, a[ap]);
+            FloatVector a1 = FloatVector.broadcast(F, a[ap + aRow]);
+            FloatVector a2 = FloatVector.broadcast(F, a[ap + 2 * aRow]);
+            FloatVector a3 = FloatVector.broadcast(F, a[ap + 3 * aRow]);
+            c00 = a0.fma(b0, c00);
+            c01 = a0.fma(b1, c01);
+            c10 = a1.fma(b0, c10);
+            c11 = a1.fma(b1, c11);
+            c20 = a2.fma(b0, c20);
+            c21 = a2.fma(b1, c21);
+            c30 = a3.fma(b0, c30);
+            c31 = a3.fma(b1, c31);
+        }
+        store(c00, alpha, c, cOff, accumulate);
+        store(c01, alpha, c, cOff + vl, accumulate);
+        store(c10, alpha, c, cOff + cRow, accumulate);
+        store(c11, alpha, c, cOff + cRow + vl, accumulate);
+        store(c20, alpha, c, cOff + 2 * cRow, accumulate);
+        store(c21, alpha, c, cOff + 2 * cRow + vl, accumulate);
+        store(c30, alpha, c, cOff + 3 * cRow, accumulate);
+        store(c31, alpha, c, cOff + 3 * cRow + vl, accumulate);
+    }
+
+    private static void store(FloatVector sum, float alpha, float[] c, int at, boolean accumulate) {
+        FloatVector v = sum.mul(alpha);
+        if (accumulate) {
+            v = v.add(FloatVector.fromArray(F, c, at));
+        }
+        v.intoArray(c, at);
+    }
+
+    /** One row of C by one (masked) vector of columns. */
+    private static void row1(int k, float alpha, float[] a, int aOff, int aCol, float[] b, int bOff, int bRow, float[] c,
+            int cOff, boolean accumulate, VectorMask<Float> mask) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int p = 0; p < k; p++) {
+            acc = FloatVector.broadcast(F, a[aOff + p * aCol]).fma(FloatVector.fromArray(F, b, bOff + p * bRow, mask), acc);
+        }
+        acc = acc.mul(alpha);
+        if (accumulate) {
+            acc = acc.add(FloatVector.fromArray(F, c, cOff, mask));
+        }
+        acc.intoArray(c, cOff, mask);
+    }
+}
