@@ -62,7 +62,9 @@ public final class FusedOps {
 
     /**
      * Layer normalisation over the last axis: {@code y = xhat * gamma + beta} with
-     * {@code xhat = (x - mean) / sqrt(var + eps)}. Inputs x (..., d), gamma (d), beta (d).
+     * {@code xhat = (x - mean) / sqrt(var + eps)}. Inputs x (..., d), gamma (d), beta (d). Saves
+     * its input x, gamma, and the per-row mean and rstd (its own, freed after the backward), and
+     * recomputes xhat in the backward.
      */
     public static final class LayerNormalize extends Function {
         private final double eps;
@@ -73,34 +75,22 @@ public final class FusedOps {
 
         @Override
         protected Tensor forward(Tensor... x) {
-            Tensor.Normalized n = x[0].layerNorm(eps);
-            Tensor y = n.xhat().mul(x[1]).add(x[2]);
-            n.mean().free();
-            saveOwnedForBackward(n.xhat(), n.rstd());
-            saveForBackward(x[1]);
-            return y;
+            Tensor.Normalized n = x[0].layerNorm(x[1], x[2], eps);
+            saveForBackward(x[0], x[1]);
+            saveOwnedForBackward(n.mean(), n.rstd());
+            return n.y();
         }
 
         @Override
         protected Tensor[] backward(Tensor g) {
-            // dxhat = g gamma; dx = rstd (dxhat - mean(dxhat) - xhat mean(dxhat xhat));
+            // with gh = g gamma: dx = rstd (gh - mean(gh) - xhat mean(gh xhat));
             // dgamma = sum over rows of g xhat; dbeta = sum over rows of g
-            Tensor xhat = saved(0);
-            Tensor rstd = saved(1);
-            Tensor gamma = saved(2);
-            int[] rows = new int[g.rank() - 1];
-            for (int i = 0; i < rows.length; i++) {
-                rows[i] = i;
-            }
+            Tensor.NormGradients grads = Tensor.layerNormBackward(saved(0), saved(2), saved(3), saved(1), g);
             long[] paramShape = inputShape(1);
             return new Tensor[] {
-                needsGrad(0) ? Tensor.layerNormBackward(xhat, rstd, g.mul(gamma)) : null,
-                needsGrad(1) ? sumRows(g.mul(xhat), rows, paramShape) : null,
-                needsGrad(2) ? sumRows(g, rows, paramShape) : null};
-        }
-
-        private static Tensor sumRows(Tensor t, int[] rows, long[] shape) {
-            return rows.length == 0 ? t : t.sum(false, rows).reshape(shape);
+                needsGrad(0) ? grads.dx() : null,
+                needsGrad(1) ? grads.dgamma().reshape(paramShape) : null,
+                needsGrad(2) ? grads.dbeta().reshape(paramShape) : null};
         }
     }
 }

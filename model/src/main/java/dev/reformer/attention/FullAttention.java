@@ -2,13 +2,16 @@ package dev.reformer.attention;
 
 import dev.reformer.autograd.Variable;
 import dev.reformer.autograd.nn.Functional;
+import dev.reformer.tensor.DType;
 import dev.reformer.tensor.Generator;
 import dev.reformer.tensor.Tensor;
 import java.util.OptionalDouble;
 
 /**
  * Every query attends to every allowed key: {@code out = softmax(scale * q k^T + masks) v},
- * at O(L^2) time and memory. The baseline LSH attention approximates.
+ * at O(L^2) time. The baseline LSH attention approximates. {@link #attend} runs the fused, tiled
+ * op ({@link FlashAttention}), whose memory grows with L; {@link #attendStageByStage} builds the
+ * L x L logits from primitives and is the reference.
  *
  * <p>Two kinds of keys:
  * <ul>
@@ -50,8 +53,33 @@ public final class FullAttention implements Attention {
         return selfMaskValue.isPresent();
     }
 
+    /** The fused op ({@link FlashAttention}): memory linear in L. */
     @Override
     public Variable attend(Variable q, Variable k, Variable v, Tensor padding, Generator rng) {
+        AttentionShapes.check("full attention", q, k, v, padding, sharesQueryKey());
+        long[] s = q.shape();
+        int n = (int) (s[0] * s[1]);
+        int length = (int) s[2];
+        int dim = (int) s[3];
+        boolean[] padded = null;
+        if (padding != null) {
+            long[] values = padding.reshape(s[0], 1, length).expand(s[0], s[1], length).cast(DType.INT64).toLongArray();
+            padded = new boolean[values.length];
+            for (int i = 0; i < values.length; i++) {
+                padded[i] = values[i] != 0;
+            }
+        }
+        ChunkedAttentionProblem problem = FlashAttention.problem(n, length, dim, causal, logitScale,
+                selfMaskValue.orElse(Double.NaN), padded);
+        Variable q3 = q.reshape(n, length, dim);                                         // (N, L, D)
+        Variable v3 = v.reshape(n, length, dim);
+        Variable out = sharesQueryKey() ? FlashAttention.apply(problem, q3, v3)
+                : FlashAttention.apply(problem, q3, k.reshape(n, length, dim), v3);
+        return out.reshape(s);
+    }
+
+    /** The same attention composed from primitives, with its L x L logits: the reference the fused op is tested against. */
+    public Variable attendStageByStage(Variable q, Variable k, Variable v, Tensor padding) {
         AttentionShapes.check("full attention", q, k, v, padding, sharesQueryKey());
         long length = q.shape()[2];
         Variable keys = sharesQueryKey() ? Masks.normalize(q) : k;

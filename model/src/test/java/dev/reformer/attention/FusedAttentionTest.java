@@ -94,6 +94,44 @@ class FusedAttentionTest {
         fused.assertCloseTo(composed, dtype);
     }
 
+    static Stream<Arguments> fullSettings() {
+        List<Arguments> out = new ArrayList<>();
+        for (DType dtype : new DType[] {DType.FLOAT64, DType.FLOAT32}) {
+            out.add(Arguments.of(FullAttention.separate(true, 0.25), false, dtype));
+            out.add(Arguments.of(FullAttention.separate(false, 0.25), true, dtype));
+            out.add(Arguments.of(FullAttention.separate(true, 0.25), true, dtype));
+            out.add(Arguments.of(FullAttention.sharedQk(true, 1.0, -1e5), false, dtype));
+            out.add(Arguments.of(FullAttention.sharedQk(false, 0.5, -5e4), true, dtype));
+        }
+        return out.stream();
+    }
+
+    @ParameterizedTest(name = "{1} padded, {2}, case {index}")
+    @MethodSource("fullSettings")
+    void fullFlashEqualsStageByStage(FullAttention full, boolean padded, DType dtype) {
+        // 150 positions: query blocks of 64, 64 and 22, key blocks of 128 and 22.
+        int length = 150;
+        Tensor padding = padded ? padding(2, length, 120, 140) : null;
+        Inputs in = new Inputs(dtype, 2, 1, length, 8, full.sharesQueryKey());
+        Result fused = in.run(x -> in.shared ? full.attend(x[0], x[0], x[1], padding, null)
+                : full.attend(x[0], x[1], x[2], padding, null));
+        Inputs wide = in.inFloat64();
+        Result composed = wide.run(x -> wide.shared ? full.attendStageByStage(x[0], x[0], x[1], padding)
+                : full.attendStageByStage(x[0], x[1], x[2], padding));
+        fused.assertCloseTo(composed, dtype);
+    }
+
+    @Test
+    void flashAttentionOverManyKeySegmentsAgrees() {
+        // 1100 positions: 9 key blocks over 8 key segments in the backward, 18 query blocks.
+        FullAttention full = FullAttention.sharedQk(true, 0.125, -1e5);
+        Inputs in = new Inputs(DType.FLOAT32, 1, 1, 1100, 16, true);
+        Result fused = in.run(x -> full.attend(x[0], x[0], x[1], null, null));
+        Inputs wide = in.inFloat64();
+        Result composed = wide.run(x -> full.attendStageByStage(x[0], x[0], x[1], null));
+        fused.assertCloseTo(composed, DType.FLOAT32);
+    }
+
     @Test
     void longSequencesSpanningManyKernelSegmentsAgree() {
         // 2 rounds of 512 positions in chunks of 8: 128 chunks, 8 of the kernel's segments, with

@@ -79,6 +79,44 @@ public final class Parallel {
         }
     }
 
+    /** A body run for one work item. */
+    @FunctionalInterface
+    public interface Item {
+        void run(int index);
+    }
+
+    /**
+     * Runs {@code body} for every index in {@code [0, n)}, handing indices out one at a time to
+     * whichever thread is free: for items of uneven cost (causal attention blocks). Each item must
+     * write its own memory; which thread runs it then changes nothing in the results.
+     */
+    public static void forEach(int n, Item body) {
+        forEach(n, () -> null, (scratch, i) -> body.run(i));
+    }
+
+    /** A body run for one work item with its thread's scratch space. */
+    @FunctionalInterface
+    public interface ItemWith<T> {
+        void run(T scratch, int index);
+    }
+
+    /** {@link #forEach(int, Item)}, each thread making one scratch object with {@code scratch} and reusing it for its items. */
+    public static <T> void forEach(int n, java.util.function.Supplier<T> scratch, ItemWith<T> body) {
+        if (n <= 0) {
+            return;
+        }
+        int workers = Math.min(THREADS, n);
+        java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+        forRange(workers, 1, (from, to) -> {
+            for (int w = from; w < to; w++) {
+                T mine = scratch.get();
+                for (int i = next.getAndIncrement(); i < n; i = next.getAndIncrement()) {
+                    body.run(mine, i);
+                }
+            }
+        });
+    }
+
     private static int threadCount() {
         Integer configured = Integer.getInteger("reformer.threads");
         if (configured != null && configured >= 1) {

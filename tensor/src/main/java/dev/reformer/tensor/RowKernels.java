@@ -4,7 +4,6 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -67,60 +66,27 @@ final class RowKernels {
         });
     }
 
+    // Every row loop below runs whole vectors unmasked and finishes the last n % lanes elements
+    // in plain Java; a vector that might be either of two things never flows through one variable
+    // (the JIT would box it and fall back to scalar code).
+
     private static void softmaxRowF(Kind kind, ByteBuffer x, int xi, ByteBuffer y, int yi, int n) {
         float max = maxF(x, xi, n);
-        // The row's sum is kept in double: then weights that should sum to 1 do, to float rounding.
-        double sum = 0;
-        FloatVector shift = FloatVector.broadcast(F, max);
-        for (int i = 0; i < n; i += F.length()) {
-            VectorMask<Float> m = F.indexInRange(i, n);
-            FloatVector e = FloatVector.fromByteBuffer(F, x, 4 * (xi + i), NATIVE, m).sub(shift)
-                    .lanewise(VectorOperators.EXP);
-            sum += e.reduceLanes(VectorOperators.ADD, m);
-            if (kind == Kind.SOFTMAX) {
-                e.intoByteBuffer(y, 4 * (yi + i), NATIVE, m);
-            }
-        }
+        double sum = expSumF(x, xi, n, max, kind == Kind.SOFTMAX ? y : null, yi);
         if (kind == Kind.SOFTMAX) {
-            FloatVector scale = FloatVector.broadcast(F, (float) (1.0 / sum));
-            for (int i = 0; i < n; i += F.length()) {
-                VectorMask<Float> m = F.indexInRange(i, n);
-                FloatVector.fromByteBuffer(F, y, 4 * (yi + i), NATIVE, m).mul(scale).intoByteBuffer(y, 4 * (yi + i), NATIVE, m);
-            }
+            scaleF(y, yi, n, (float) (1.0 / sum));
         } else {
-            FloatVector lse = FloatVector.broadcast(F, (float) (max + Math.log(sum)));
-            for (int i = 0; i < n; i += F.length()) {
-                VectorMask<Float> m = F.indexInRange(i, n);
-                FloatVector.fromByteBuffer(F, x, 4 * (xi + i), NATIVE, m).sub(lse).intoByteBuffer(y, 4 * (yi + i), NATIVE, m);
-            }
+            shiftF(x, xi, y, yi, n, (float) (max + Math.log(sum)));
         }
     }
 
     private static void softmaxRowD(Kind kind, ByteBuffer x, int xi, ByteBuffer y, int yi, int n) {
         double max = maxD(x, xi, n);
-        double sum = 0;
-        DoubleVector shift = DoubleVector.broadcast(D, max);
-        for (int i = 0; i < n; i += D.length()) {
-            VectorMask<Double> m = D.indexInRange(i, n);
-            DoubleVector e = DoubleVector.fromByteBuffer(D, x, 8 * (xi + i), NATIVE, m).sub(shift)
-                    .lanewise(VectorOperators.EXP);
-            sum += e.reduceLanes(VectorOperators.ADD, m);
-            if (kind == Kind.SOFTMAX) {
-                e.intoByteBuffer(y, 8 * (yi + i), NATIVE, m);
-            }
-        }
+        double sum = expSumD(x, xi, n, max, kind == Kind.SOFTMAX ? y : null, yi);
         if (kind == Kind.SOFTMAX) {
-            DoubleVector scale = DoubleVector.broadcast(D, 1.0 / sum);
-            for (int i = 0; i < n; i += D.length()) {
-                VectorMask<Double> m = D.indexInRange(i, n);
-                DoubleVector.fromByteBuffer(D, y, 8 * (yi + i), NATIVE, m).mul(scale).intoByteBuffer(y, 8 * (yi + i), NATIVE, m);
-            }
+            scaleD(y, yi, n, 1.0 / sum);
         } else {
-            DoubleVector lse = DoubleVector.broadcast(D, max + Math.log(sum));
-            for (int i = 0; i < n; i += D.length()) {
-                VectorMask<Double> m = D.indexInRange(i, n);
-                DoubleVector.fromByteBuffer(D, x, 8 * (xi + i), NATIVE, m).sub(lse).intoByteBuffer(y, 8 * (yi + i), NATIVE, m);
-            }
+            shiftD(x, xi, y, yi, n, max + Math.log(sum));
         }
     }
 
@@ -135,10 +101,10 @@ final class RowKernels {
         forRows(rows, n, r -> {
             if (isFloat) {
                 float max = maxF(xb, xo + r * n, n);
-                ob.putFloat(4 * (oo + r), (float) (max + Math.log(expSumF(xb, xo + r * n, n, max))));
+                ob.putFloat(4 * (oo + r), (float) (max + Math.log(expSumF(xb, xo + r * n, n, max, null, 0))));
             } else {
                 double max = maxD(xb, xo + r * n, n);
-                ob.putDouble(8 * (oo + r), max + Math.log(expSumD(xb, xo + r * n, n, max)));
+                ob.putDouble(8 * (oo + r), max + Math.log(expSumD(xb, xo + r * n, n, max, null, 0)));
             }
         });
     }
@@ -168,39 +134,55 @@ final class RowKernels {
 
     private static void softmaxBackwardRowF(Kind kind, ByteBuffer y, int yi, ByteBuffer g, int gi, ByteBuffer d, int di,
             int n) {
-        FloatVector acc = FloatVector.zero(F);
-        for (int i = 0; i < n; i += F.length()) {
-            VectorMask<Float> m = F.indexInRange(i, n);
-            FloatVector gv = FloatVector.fromByteBuffer(F, g, 4 * (gi + i), NATIVE, m);
-            acc = kind == Kind.SOFTMAX ? gv.fma(FloatVector.fromByteBuffer(F, y, 4 * (yi + i), NATIVE, m), acc) : acc.add(gv);
-        }
-        FloatVector total = FloatVector.broadcast(F, acc.reduceLanes(VectorOperators.ADD));
-        for (int i = 0; i < n; i += F.length()) {
-            VectorMask<Float> m = F.indexInRange(i, n);
-            FloatVector yv = FloatVector.fromByteBuffer(F, y, 4 * (yi + i), NATIVE, m);
-            FloatVector gv = FloatVector.fromByteBuffer(F, g, 4 * (gi + i), NATIVE, m);
-            FloatVector r = kind == Kind.SOFTMAX ? yv.mul(gv.sub(total))
-                    : gv.sub(yv.lanewise(VectorOperators.EXP).mul(total));
-            r.intoByteBuffer(d, 4 * (di + i), NATIVE, m);
+        int full = F.loopBound(n);
+        if (kind == Kind.SOFTMAX) {
+            // dx = y (g - sum(g y))
+            float total = (float) dotF(g, gi, y, yi, n);
+            FloatVector t = FloatVector.broadcast(F, total);
+            for (int i = 0; i < full; i += F.length()) {
+                FloatVector yv = FloatVector.fromByteBuffer(F, y, 4 * (yi + i), NATIVE);
+                yv.mul(FloatVector.fromByteBuffer(F, g, 4 * (gi + i), NATIVE).sub(t)).intoByteBuffer(d, 4 * (di + i), NATIVE);
+            }
+            for (int i = full; i < n; i++) {
+                d.putFloat(4 * (di + i), y.getFloat(4 * (yi + i)) * (g.getFloat(4 * (gi + i)) - total));
+            }
+        } else {
+            // dx = g - e^y sum(g)
+            float total = (float) sumF(g, gi, n);
+            FloatVector t = FloatVector.broadcast(F, total);
+            for (int i = 0; i < full; i += F.length()) {
+                FloatVector e = FloatVector.fromByteBuffer(F, y, 4 * (yi + i), NATIVE).lanewise(VectorOperators.EXP);
+                FloatVector.fromByteBuffer(F, g, 4 * (gi + i), NATIVE).sub(e.mul(t)).intoByteBuffer(d, 4 * (di + i), NATIVE);
+            }
+            for (int i = full; i < n; i++) {
+                d.putFloat(4 * (di + i), g.getFloat(4 * (gi + i)) - (float) Math.exp(y.getFloat(4 * (yi + i))) * total);
+            }
         }
     }
 
     private static void softmaxBackwardRowD(Kind kind, ByteBuffer y, int yi, ByteBuffer g, int gi, ByteBuffer d, int di,
             int n) {
-        DoubleVector acc = DoubleVector.zero(D);
-        for (int i = 0; i < n; i += D.length()) {
-            VectorMask<Double> m = D.indexInRange(i, n);
-            DoubleVector gv = DoubleVector.fromByteBuffer(D, g, 8 * (gi + i), NATIVE, m);
-            acc = kind == Kind.SOFTMAX ? gv.fma(DoubleVector.fromByteBuffer(D, y, 8 * (yi + i), NATIVE, m), acc) : acc.add(gv);
-        }
-        DoubleVector total = DoubleVector.broadcast(D, acc.reduceLanes(VectorOperators.ADD));
-        for (int i = 0; i < n; i += D.length()) {
-            VectorMask<Double> m = D.indexInRange(i, n);
-            DoubleVector yv = DoubleVector.fromByteBuffer(D, y, 8 * (yi + i), NATIVE, m);
-            DoubleVector gv = DoubleVector.fromByteBuffer(D, g, 8 * (gi + i), NATIVE, m);
-            DoubleVector r = kind == Kind.SOFTMAX ? yv.mul(gv.sub(total))
-                    : gv.sub(yv.lanewise(VectorOperators.EXP).mul(total));
-            r.intoByteBuffer(d, 8 * (di + i), NATIVE, m);
+        int full = D.loopBound(n);
+        if (kind == Kind.SOFTMAX) {
+            double total = dotD(g, gi, y, yi, n);
+            DoubleVector t = DoubleVector.broadcast(D, total);
+            for (int i = 0; i < full; i += D.length()) {
+                DoubleVector yv = DoubleVector.fromByteBuffer(D, y, 8 * (yi + i), NATIVE);
+                yv.mul(DoubleVector.fromByteBuffer(D, g, 8 * (gi + i), NATIVE).sub(t)).intoByteBuffer(d, 8 * (di + i), NATIVE);
+            }
+            for (int i = full; i < n; i++) {
+                d.putDouble(8 * (di + i), y.getDouble(8 * (yi + i)) * (g.getDouble(8 * (gi + i)) - total));
+            }
+        } else {
+            double total = sumD(g, gi, n);
+            DoubleVector t = DoubleVector.broadcast(D, total);
+            for (int i = 0; i < full; i += D.length()) {
+                DoubleVector e = DoubleVector.fromByteBuffer(D, y, 8 * (yi + i), NATIVE).lanewise(VectorOperators.EXP);
+                DoubleVector.fromByteBuffer(D, g, 8 * (gi + i), NATIVE).sub(e.mul(t)).intoByteBuffer(d, 8 * (di + i), NATIVE);
+            }
+            for (int i = full; i < n; i++) {
+                d.putDouble(8 * (di + i), g.getDouble(8 * (gi + i)) - Math.exp(y.getDouble(8 * (yi + i))) * total);
+            }
         }
     }
 
@@ -220,20 +202,30 @@ final class RowKernels {
             int xi = xo + r * n;
             int di = dOff + r * n;
             if (isFloat) {
-                FloatVector shift = FloatVector.broadcast(F, lb.getFloat(4 * (lo + r)));
-                FloatVector scale = FloatVector.broadcast(F, gb.getFloat(4 * (go + r)));
-                for (int i = 0; i < n; i += F.length()) {
-                    VectorMask<Float> m = F.indexInRange(i, n);
-                    FloatVector.fromByteBuffer(F, xb, 4 * (xi + i), NATIVE, m).sub(shift).lanewise(VectorOperators.EXP)
-                            .mul(scale).intoByteBuffer(db, 4 * (di + i), NATIVE, m);
+                float shift = lb.getFloat(4 * (lo + r));
+                float scale = gb.getFloat(4 * (go + r));
+                FloatVector s = FloatVector.broadcast(F, shift);
+                FloatVector c = FloatVector.broadcast(F, scale);
+                int i = 0;
+                for (; i < F.loopBound(n); i += F.length()) {
+                    FloatVector.fromByteBuffer(F, xb, 4 * (xi + i), NATIVE).sub(s).lanewise(VectorOperators.EXP).mul(c)
+                            .intoByteBuffer(db, 4 * (di + i), NATIVE);
+                }
+                for (; i < n; i++) {
+                    db.putFloat(4 * (di + i), (float) Math.exp(xb.getFloat(4 * (xi + i)) - shift) * scale);
                 }
             } else {
-                DoubleVector shift = DoubleVector.broadcast(D, lb.getDouble(8 * (lo + r)));
-                DoubleVector scale = DoubleVector.broadcast(D, gb.getDouble(8 * (go + r)));
-                for (int i = 0; i < n; i += D.length()) {
-                    VectorMask<Double> m = D.indexInRange(i, n);
-                    DoubleVector.fromByteBuffer(D, xb, 8 * (xi + i), NATIVE, m).sub(shift).lanewise(VectorOperators.EXP)
-                            .mul(scale).intoByteBuffer(db, 8 * (di + i), NATIVE, m);
+                double shift = lb.getDouble(8 * (lo + r));
+                double scale = gb.getDouble(8 * (go + r));
+                DoubleVector s = DoubleVector.broadcast(D, shift);
+                DoubleVector c = DoubleVector.broadcast(D, scale);
+                int i = 0;
+                for (; i < D.loopBound(n); i += D.length()) {
+                    DoubleVector.fromByteBuffer(D, xb, 8 * (xi + i), NATIVE).sub(s).lanewise(VectorOperators.EXP).mul(c)
+                            .intoByteBuffer(db, 8 * (di + i), NATIVE);
+                }
+                for (; i < n; i++) {
+                    db.putDouble(8 * (di + i), Math.exp(xb.getDouble(8 * (xi + i)) - shift) * scale);
                 }
             }
         });
@@ -242,56 +234,61 @@ final class RowKernels {
     // ------------------------------------------------------------------ layer norm
 
     /**
-     * {@code xhat = (x - mean) / sqrt(var + eps)} per row, and the per-row mean and
-     * {@code 1/sqrt(var + eps)} the backward needs (biased variance, as in the paper and PyTorch).
+     * {@code y = (x - mean) * rstd * gamma + beta} per row, with {@code rstd = 1/sqrt(var + eps)}
+     * (biased variance, as in the paper and PyTorch), and the per-row mean and rstd. A row is read
+     * from memory once: the mean, the variance and the output passes find it in the L1 cache.
      */
-    static void layerNorm(Tensor x, double eps, Tensor xhat, Tensor mean, Tensor rstd, int n) {
+    static void layerNorm(Tensor x, Tensor gamma, Tensor beta, double eps, Tensor y, Tensor mean, Tensor rstd, int n) {
         ByteBuffer xb = x.nio();
-        ByteBuffer hb = xhat.nio();
+        ByteBuffer gb = gamma.nio();
+        ByteBuffer bb = beta.nio();
+        ByteBuffer yb = y.nio();
         ByteBuffer mb = mean.nio();
         ByteBuffer rb = rstd.nio();
         int xo = (int) x.elementOffset();
-        int ho = (int) xhat.elementOffset();
+        int go = (int) gamma.elementOffset();
+        int bo = (int) beta.elementOffset();
+        int yo = (int) y.elementOffset();
         int mo = (int) mean.elementOffset();
         int ro = (int) rstd.elementOffset();
         int rows = (int) (x.numel() / n);
         boolean isFloat = x.dtype() == DType.FLOAT32;
         forRows(rows, n, r -> {
             int xi = xo + r * n;
-            int hi = ho + r * n;
+            int yi = yo + r * n;
             if (isFloat) {
                 float mu = (float) (sumF(xb, xi, n) / n);
-                FloatVector muV = FloatVector.broadcast(F, mu);
-                FloatVector acc = FloatVector.zero(F);
-                for (int i = 0; i < n; i += F.length()) {
-                    VectorMask<Float> m = F.indexInRange(i, n);
-                    FloatVector c = FloatVector.fromByteBuffer(F, xb, 4 * (xi + i), NATIVE, m).sub(muV, m);
-                    acc = c.fma(c, acc);
+                float inv = (float) (1.0 / Math.sqrt(centeredSquaresF(xb, xi, n, mu) / n + eps));
+                FloatVector m = FloatVector.broadcast(F, mu);
+                FloatVector s = FloatVector.broadcast(F, inv);
+                int i = 0;
+                for (; i < F.loopBound(n); i += F.length()) {
+                    FloatVector.fromByteBuffer(F, xb, 4 * (xi + i), NATIVE).sub(m).mul(s)
+                            .fma(FloatVector.fromByteBuffer(F, gb, 4 * (go + i), NATIVE),
+                                    FloatVector.fromByteBuffer(F, bb, 4 * (bo + i), NATIVE))
+                            .intoByteBuffer(yb, 4 * (yi + i), NATIVE);
                 }
-                float inv = (float) (1.0 / Math.sqrt(acc.reduceLanes(VectorOperators.ADD) / n + eps));
-                FloatVector invV = FloatVector.broadcast(F, inv);
-                for (int i = 0; i < n; i += F.length()) {
-                    VectorMask<Float> m = F.indexInRange(i, n);
-                    FloatVector.fromByteBuffer(F, xb, 4 * (xi + i), NATIVE, m).sub(muV).mul(invV)
-                            .intoByteBuffer(hb, 4 * (hi + i), NATIVE, m);
+                for (; i < n; i++) {
+                    float h = (xb.getFloat(4 * (xi + i)) - mu) * inv;
+                    yb.putFloat(4 * (yi + i), h * gb.getFloat(4 * (go + i)) + bb.getFloat(4 * (bo + i)));
                 }
                 mb.putFloat(4 * (mo + r), mu);
                 rb.putFloat(4 * (ro + r), inv);
             } else {
                 double mu = sumD(xb, xi, n) / n;
-                DoubleVector muV = DoubleVector.broadcast(D, mu);
-                DoubleVector acc = DoubleVector.zero(D);
-                for (int i = 0; i < n; i += D.length()) {
-                    VectorMask<Double> m = D.indexInRange(i, n);
-                    DoubleVector c = DoubleVector.fromByteBuffer(D, xb, 8 * (xi + i), NATIVE, m).sub(muV, m);
-                    acc = c.fma(c, acc);
+                double inv = 1.0 / Math.sqrt(centeredSquaresD(xb, xi, n, mu) / n + eps);
+                DoubleVector m = DoubleVector.broadcast(D, mu);
+                DoubleVector s = DoubleVector.broadcast(D, inv);
+                int i = 0;
+                for (; i < D.loopBound(n); i += D.length()) {
+                    DoubleVector.fromByteBuffer(D, xb, 8 * (xi + i), NATIVE).sub(m).mul(s)
+                            .fma(DoubleVector.fromByteBuffer(D, gb, 8 * (go + i), NATIVE),
+                                    DoubleVector.fromByteBuffer(D, bb, 8 * (bo + i), NATIVE))
+                            .intoByteBuffer(yb, 8 * (yi + i), NATIVE);
                 }
-                double inv = 1.0 / Math.sqrt(acc.reduceLanes(VectorOperators.ADD) / n + eps);
-                DoubleVector invV = DoubleVector.broadcast(D, inv);
-                for (int i = 0; i < n; i += D.length()) {
-                    VectorMask<Double> m = D.indexInRange(i, n);
-                    DoubleVector.fromByteBuffer(D, xb, 8 * (xi + i), NATIVE, m).sub(muV).mul(invV)
-                            .intoByteBuffer(hb, 8 * (hi + i), NATIVE, m);
+                for (; i < n; i++) {
+                    double h = (xb.getDouble(8 * (xi + i)) - mu) * inv;
+                    yb.putDouble(8 * (yi + i), h * gb.getDouble(8 * (go + i)) + bb.getDouble(8 * (bo + i)));
                 }
                 mb.putDouble(8 * (mo + r), mu);
                 rb.putDouble(8 * (ro + r), inv);
@@ -299,120 +296,297 @@ final class RowKernels {
         });
     }
 
+    /** Rows per work item of the layer-norm backward, whose parameter gradients are summed per item and then in item order. */
+    private static final int NORM_ROWS = 64;
+
     /**
-     * The input gradient of {@code xhat = (x - mean) * rstd} given {@code gh = dL/dxhat}:
-     * {@code dx = rstd (gh - mean(gh) - xhat mean(gh xhat))}, one row at a time.
+     * The backward of {@link #layerNorm}: per row, with {@code xhat = (x - mean) rstd} recomputed
+     * and {@code gh = g gamma}, {@code dx = rstd (gh - mean(gh) - xhat mean(gh xhat))}; and
+     * {@code dgamma = sum g xhat}, {@code dbeta = sum g} over the rows, summed per block of
+     * {@link #NORM_ROWS} rows and then over the blocks in order (in double), so the sums do not
+     * depend on the thread count.
      */
-    static void layerNormBackward(Tensor xhat, Tensor rstd, Tensor gh, Tensor dx, int n) {
-        ByteBuffer hb = xhat.nio();
+    static void layerNormBackward(Tensor x, Tensor mean, Tensor rstd, Tensor gamma, Tensor g, Tensor dx, Tensor dgamma,
+            Tensor dbeta, int n) {
+        ByteBuffer xb = x.nio();
+        ByteBuffer mb = mean.nio();
         ByteBuffer rb = rstd.nio();
-        ByteBuffer gb = gh.nio();
+        ByteBuffer gab = gamma.nio();
+        ByteBuffer gb = g.nio();
         ByteBuffer db = dx.nio();
-        int ho = (int) xhat.elementOffset();
+        int xo = (int) x.elementOffset();
+        int mo = (int) mean.elementOffset();
         int ro = (int) rstd.elementOffset();
-        int go = (int) gh.elementOffset();
+        int gao = (int) gamma.elementOffset();
+        int go = (int) g.elementOffset();
         int dOff = (int) dx.elementOffset();
-        int rows = (int) (xhat.numel() / n);
-        boolean isFloat = xhat.dtype() == DType.FLOAT32;
-        forRows(rows, n, r -> {
-            int hi = ho + r * n;
-            int gi = go + r * n;
-            int di = dOff + r * n;
-            if (isFloat) {
-                FloatVector sg = FloatVector.zero(F);
-                FloatVector sgh = FloatVector.zero(F);
-                for (int i = 0; i < n; i += F.length()) {
-                    VectorMask<Float> m = F.indexInRange(i, n);
-                    FloatVector g = FloatVector.fromByteBuffer(F, gb, 4 * (gi + i), NATIVE, m);
-                    sg = sg.add(g);
-                    sgh = g.fma(FloatVector.fromByteBuffer(F, hb, 4 * (hi + i), NATIVE, m), sgh);
+        int rows = (int) (x.numel() / n);
+        boolean isFloat = x.dtype() == DType.FLOAT32;
+        int blocks = (rows + NORM_ROWS - 1) / NORM_ROWS;
+        double[][] gammaParts = new double[blocks][];
+        double[][] betaParts = new double[blocks][];
+        Parallel.forRange(blocks, 1, (from, to) -> {
+            double[] xhat = new double[n];
+            double[] gh = new double[n];
+            for (int blk = from; blk < to; blk++) {
+                double[] dg = new double[n];
+                double[] dbt = new double[n];
+                for (int r = blk * NORM_ROWS; r < Math.min(rows, (blk + 1) * NORM_ROWS); r++) {
+                    int xi = xo + r * n;
+                    int gi = go + r * n;
+                    double mu = isFloat ? mb.getFloat(4 * (mo + r)) : mb.getDouble(8 * (mo + r));
+                    double inv = isFloat ? rb.getFloat(4 * (ro + r)) : rb.getDouble(8 * (ro + r));
+                    double sumGh = 0;
+                    double sumGhXhat = 0;
+                    for (int i = 0; i < n; i++) {
+                        double xv = isFloat ? xb.getFloat(4 * (xi + i)) : xb.getDouble(8 * (xi + i));
+                        double gv = isFloat ? gb.getFloat(4 * (gi + i)) : gb.getDouble(8 * (gi + i));
+                        double gamma_i = isFloat ? gab.getFloat(4 * (gao + i)) : gab.getDouble(8 * (gao + i));
+                        xhat[i] = (xv - mu) * inv;
+                        gh[i] = gv * gamma_i;
+                        sumGh += gh[i];
+                        sumGhXhat += gh[i] * xhat[i];
+                        dg[i] += gv * xhat[i];
+                        dbt[i] += gv;
+                    }
+                    double meanGh = sumGh / n;
+                    double meanGhXhat = sumGhXhat / n;
+                    int di = dOff + r * n;
+                    for (int i = 0; i < n; i++) {
+                        double v = inv * (gh[i] - meanGh - xhat[i] * meanGhXhat);
+                        if (isFloat) {
+                            db.putFloat(4 * (di + i), (float) v);
+                        } else {
+                            db.putDouble(8 * (di + i), v);
+                        }
+                    }
                 }
-                FloatVector meanG = FloatVector.broadcast(F, sg.reduceLanes(VectorOperators.ADD) / n);
-                FloatVector meanGh = FloatVector.broadcast(F, sgh.reduceLanes(VectorOperators.ADD) / n);
-                FloatVector inv = FloatVector.broadcast(F, rb.getFloat(4 * (ro + r)));
-                for (int i = 0; i < n; i += F.length()) {
-                    VectorMask<Float> m = F.indexInRange(i, n);
-                    FloatVector g = FloatVector.fromByteBuffer(F, gb, 4 * (gi + i), NATIVE, m);
-                    FloatVector h = FloatVector.fromByteBuffer(F, hb, 4 * (hi + i), NATIVE, m);
-                    g.sub(meanG).sub(h.mul(meanGh)).mul(inv).intoByteBuffer(db, 4 * (di + i), NATIVE, m);
-                }
-            } else {
-                DoubleVector sg = DoubleVector.zero(D);
-                DoubleVector sgh = DoubleVector.zero(D);
-                for (int i = 0; i < n; i += D.length()) {
-                    VectorMask<Double> m = D.indexInRange(i, n);
-                    DoubleVector g = DoubleVector.fromByteBuffer(D, gb, 8 * (gi + i), NATIVE, m);
-                    sg = sg.add(g);
-                    sgh = g.fma(DoubleVector.fromByteBuffer(D, hb, 8 * (hi + i), NATIVE, m), sgh);
-                }
-                DoubleVector meanG = DoubleVector.broadcast(D, sg.reduceLanes(VectorOperators.ADD) / n);
-                DoubleVector meanGh = DoubleVector.broadcast(D, sgh.reduceLanes(VectorOperators.ADD) / n);
-                DoubleVector inv = DoubleVector.broadcast(D, rb.getDouble(8 * (ro + r)));
-                for (int i = 0; i < n; i += D.length()) {
-                    VectorMask<Double> m = D.indexInRange(i, n);
-                    DoubleVector g = DoubleVector.fromByteBuffer(D, gb, 8 * (gi + i), NATIVE, m);
-                    DoubleVector h = DoubleVector.fromByteBuffer(D, hb, 8 * (hi + i), NATIVE, m);
-                    g.sub(meanG).sub(h.mul(meanGh)).mul(inv).intoByteBuffer(db, 8 * (di + i), NATIVE, m);
-                }
+                gammaParts[blk] = dg;
+                betaParts[blk] = dbt;
             }
         });
+        ByteBuffer dgb = dgamma.nio();
+        ByteBuffer dbb = dbeta.nio();
+        int dgo = (int) dgamma.elementOffset();
+        int dbo = (int) dbeta.elementOffset();
+        for (int i = 0; i < n; i++) {
+            double sg = 0;
+            double sb = 0;
+            for (int blk = 0; blk < blocks; blk++) {
+                sg += gammaParts[blk][i];
+                sb += betaParts[blk][i];
+            }
+            if (isFloat) {
+                dgb.putFloat(4 * (dgo + i), (float) sg);
+                dbb.putFloat(4 * (dbo + i), (float) sb);
+            } else {
+                dgb.putDouble(8 * (dgo + i), sg);
+                dbb.putDouble(8 * (dbo + i), sb);
+            }
+        }
     }
 
     // ------------------------------------------------------------------ row helpers
 
     private static float maxF(ByteBuffer x, int xi, int n) {
         FloatVector acc = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
-        for (int i = 0; i < n; i += F.length()) {
-            VectorMask<Float> m = F.indexInRange(i, n);
-            acc = acc.max(FloatVector.fromByteBuffer(F, x, 4 * (xi + i), NATIVE, m).blend(Float.NEGATIVE_INFINITY, m.not()));
+        int i = 0;
+        for (; i < F.loopBound(n); i += F.length()) {
+            acc = acc.max(FloatVector.fromByteBuffer(F, x, 4 * (xi + i), NATIVE));
         }
-        return acc.reduceLanes(VectorOperators.MAX);
+        float max = acc.reduceLanes(VectorOperators.MAX);
+        for (; i < n; i++) {
+            max = Math.max(max, x.getFloat(4 * (xi + i)));
+        }
+        return max;
     }
 
     private static double maxD(ByteBuffer x, int xi, int n) {
         DoubleVector acc = DoubleVector.broadcast(D, Double.NEGATIVE_INFINITY);
-        for (int i = 0; i < n; i += D.length()) {
-            VectorMask<Double> m = D.indexInRange(i, n);
-            acc = acc.max(DoubleVector.fromByteBuffer(D, x, 8 * (xi + i), NATIVE, m).blend(Double.NEGATIVE_INFINITY, m.not()));
+        int i = 0;
+        for (; i < D.loopBound(n); i += D.length()) {
+            acc = acc.max(DoubleVector.fromByteBuffer(D, x, 8 * (xi + i), NATIVE));
         }
-        return acc.reduceLanes(VectorOperators.MAX);
+        double max = acc.reduceLanes(VectorOperators.MAX);
+        for (; i < n; i++) {
+            max = Math.max(max, x.getDouble(8 * (xi + i)));
+        }
+        return max;
     }
 
-    private static double expSumF(ByteBuffer x, int xi, int n, float max) {
+    /** {@code sum e^(x - max)}, finished in double; also writes each e^(x - max) to y when y is given. */
+    private static double expSumF(ByteBuffer x, int xi, int n, float max, ByteBuffer y, int yi) {
         FloatVector shift = FloatVector.broadcast(F, max);
-        double sum = 0;
-        for (int i = 0; i < n; i += F.length()) {
-            VectorMask<Float> m = F.indexInRange(i, n);
-            sum += FloatVector.fromByteBuffer(F, x, 4 * (xi + i), NATIVE, m).sub(shift).lanewise(VectorOperators.EXP)
-                    .reduceLanes(VectorOperators.ADD, m);
+        FloatVector acc = FloatVector.zero(F);
+        int i = 0;
+        for (; i < F.loopBound(n); i += F.length()) {
+            FloatVector e = FloatVector.fromByteBuffer(F, x, 4 * (xi + i), NATIVE).sub(shift).lanewise(VectorOperators.EXP);
+            acc = acc.add(e);
+            if (y != null) {
+                e.intoByteBuffer(y, 4 * (yi + i), NATIVE);
+            }
+        }
+        double sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            float e = (float) Math.exp(x.getFloat(4 * (xi + i)) - max);
+            sum += e;
+            if (y != null) {
+                y.putFloat(4 * (yi + i), e);
+            }
         }
         return sum;
     }
 
-    private static double expSumD(ByteBuffer x, int xi, int n, double max) {
+    private static double expSumD(ByteBuffer x, int xi, int n, double max, ByteBuffer y, int yi) {
         DoubleVector shift = DoubleVector.broadcast(D, max);
-        double sum = 0;
-        for (int i = 0; i < n; i += D.length()) {
-            VectorMask<Double> m = D.indexInRange(i, n);
-            sum += DoubleVector.fromByteBuffer(D, x, 8 * (xi + i), NATIVE, m).sub(shift).lanewise(VectorOperators.EXP)
-                    .reduceLanes(VectorOperators.ADD, m);
+        DoubleVector acc = DoubleVector.zero(D);
+        int i = 0;
+        for (; i < D.loopBound(n); i += D.length()) {
+            DoubleVector e = DoubleVector.fromByteBuffer(D, x, 8 * (xi + i), NATIVE).sub(shift).lanewise(VectorOperators.EXP);
+            acc = acc.add(e);
+            if (y != null) {
+                e.intoByteBuffer(y, 8 * (yi + i), NATIVE);
+            }
+        }
+        double sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            double e = Math.exp(x.getDouble(8 * (xi + i)) - max);
+            sum += e;
+            if (y != null) {
+                y.putDouble(8 * (yi + i), e);
+            }
         }
         return sum;
+    }
+
+    /** {@code y = y * factor} over n elements in place. */
+    private static void scaleF(ByteBuffer y, int yi, int n, float factor) {
+        FloatVector f = FloatVector.broadcast(F, factor);
+        int i = 0;
+        for (; i < F.loopBound(n); i += F.length()) {
+            FloatVector.fromByteBuffer(F, y, 4 * (yi + i), NATIVE).mul(f).intoByteBuffer(y, 4 * (yi + i), NATIVE);
+        }
+        for (; i < n; i++) {
+            y.putFloat(4 * (yi + i), y.getFloat(4 * (yi + i)) * factor);
+        }
+    }
+
+    private static void scaleD(ByteBuffer y, int yi, int n, double factor) {
+        DoubleVector f = DoubleVector.broadcast(D, factor);
+        int i = 0;
+        for (; i < D.loopBound(n); i += D.length()) {
+            DoubleVector.fromByteBuffer(D, y, 8 * (yi + i), NATIVE).mul(f).intoByteBuffer(y, 8 * (yi + i), NATIVE);
+        }
+        for (; i < n; i++) {
+            y.putDouble(8 * (yi + i), y.getDouble(8 * (yi + i)) * factor);
+        }
+    }
+
+    /** {@code y = x - c} over n elements. */
+    private static void shiftF(ByteBuffer x, int xi, ByteBuffer y, int yi, int n, float c) {
+        FloatVector s = FloatVector.broadcast(F, c);
+        int i = 0;
+        for (; i < F.loopBound(n); i += F.length()) {
+            FloatVector.fromByteBuffer(F, x, 4 * (xi + i), NATIVE).sub(s).intoByteBuffer(y, 4 * (yi + i), NATIVE);
+        }
+        for (; i < n; i++) {
+            y.putFloat(4 * (yi + i), x.getFloat(4 * (xi + i)) - c);
+        }
+    }
+
+    private static void shiftD(ByteBuffer x, int xi, ByteBuffer y, int yi, int n, double c) {
+        DoubleVector s = DoubleVector.broadcast(D, c);
+        int i = 0;
+        for (; i < D.loopBound(n); i += D.length()) {
+            DoubleVector.fromByteBuffer(D, x, 8 * (xi + i), NATIVE).sub(s).intoByteBuffer(y, 8 * (yi + i), NATIVE);
+        }
+        for (; i < n; i++) {
+            y.putDouble(8 * (yi + i), x.getDouble(8 * (xi + i)) - c);
+        }
     }
 
     private static double sumF(ByteBuffer x, int xi, int n) {
         FloatVector acc = FloatVector.zero(F);
-        for (int i = 0; i < n; i += F.length()) {
-            acc = acc.add(FloatVector.fromByteBuffer(F, x, 4 * (xi + i), NATIVE, F.indexInRange(i, n)));
+        int i = 0;
+        for (; i < F.loopBound(n); i += F.length()) {
+            acc = acc.add(FloatVector.fromByteBuffer(F, x, 4 * (xi + i), NATIVE));
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        double sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            sum += x.getFloat(4 * (xi + i));
+        }
+        return sum;
     }
 
     private static double sumD(ByteBuffer x, int xi, int n) {
         DoubleVector acc = DoubleVector.zero(D);
-        for (int i = 0; i < n; i += D.length()) {
-            acc = acc.add(DoubleVector.fromByteBuffer(D, x, 8 * (xi + i), NATIVE, D.indexInRange(i, n)));
+        int i = 0;
+        for (; i < D.loopBound(n); i += D.length()) {
+            acc = acc.add(DoubleVector.fromByteBuffer(D, x, 8 * (xi + i), NATIVE));
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        double sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            sum += x.getDouble(8 * (xi + i));
+        }
+        return sum;
+    }
+
+    private static double dotF(ByteBuffer a, int ai, ByteBuffer b, int bi, int n) {
+        FloatVector acc = FloatVector.zero(F);
+        int i = 0;
+        for (; i < F.loopBound(n); i += F.length()) {
+            acc = FloatVector.fromByteBuffer(F, a, 4 * (ai + i), NATIVE).fma(FloatVector.fromByteBuffer(F, b, 4 * (bi + i), NATIVE), acc);
+        }
+        double sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            sum += a.getFloat(4 * (ai + i)) * b.getFloat(4 * (bi + i));
+        }
+        return sum;
+    }
+
+    private static double dotD(ByteBuffer a, int ai, ByteBuffer b, int bi, int n) {
+        DoubleVector acc = DoubleVector.zero(D);
+        int i = 0;
+        for (; i < D.loopBound(n); i += D.length()) {
+            acc = DoubleVector.fromByteBuffer(D, a, 8 * (ai + i), NATIVE).fma(DoubleVector.fromByteBuffer(D, b, 8 * (bi + i), NATIVE), acc);
+        }
+        double sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            sum += a.getDouble(8 * (ai + i)) * b.getDouble(8 * (bi + i));
+        }
+        return sum;
+    }
+
+    /** {@code sum (x - mean)^2} over n elements. */
+    private static double centeredSquaresF(ByteBuffer x, int xi, int n, float mean) {
+        FloatVector m = FloatVector.broadcast(F, mean);
+        FloatVector acc = FloatVector.zero(F);
+        int i = 0;
+        for (; i < F.loopBound(n); i += F.length()) {
+            FloatVector c = FloatVector.fromByteBuffer(F, x, 4 * (xi + i), NATIVE).sub(m);
+            acc = c.fma(c, acc);
+        }
+        double sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            float c = x.getFloat(4 * (xi + i)) - mean;
+            sum += c * c;
+        }
+        return sum;
+    }
+
+    private static double centeredSquaresD(ByteBuffer x, int xi, int n, double mean) {
+        DoubleVector m = DoubleVector.broadcast(D, mean);
+        DoubleVector acc = DoubleVector.zero(D);
+        int i = 0;
+        for (; i < D.loopBound(n); i += D.length()) {
+            DoubleVector c = DoubleVector.fromByteBuffer(D, x, 8 * (xi + i), NATIVE).sub(m);
+            acc = c.fma(c, acc);
+        }
+        double sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            double c = x.getDouble(8 * (xi + i)) - mean;
+            sum += c * c;
+        }
+        return sum;
     }
 }

@@ -634,15 +634,17 @@ public final class Tensor {
         return out;
     }
 
-    /** The three results of {@link #layerNorm}: {@code xhat} (x's shape) and the per-row {@code mean} and {@code rstd} (..., 1). */
-    public record Normalized(Tensor xhat, Tensor mean, Tensor rstd) {
+    /** What {@link #layerNorm} returns: {@code y} (x's shape) and the per-row {@code mean} and {@code rstd} (..., 1). */
+    public record Normalized(Tensor y, Tensor mean, Tensor rstd) {
     }
 
     /**
-     * Normalises each row over the last axis: {@code xhat = (x - mean) / sqrt(var + eps)}, with
-     * the biased variance; also returns the mean and {@code rstd = 1/sqrt(var + eps)} per row.
+     * Layer normalisation of each row over the last axis in one pass over the memory:
+     * {@code y = (x - mean) * rstd * gamma + beta} with {@code rstd = 1/sqrt(var + eps)}, the
+     * biased variance; also returns the per-row mean and rstd the backward needs. gamma and beta
+     * have the last axis's size.
      */
-    public Normalized layerNorm(double eps) {
+    public Normalized layerNorm(Tensor gamma, Tensor beta, double eps) {
         requireFloating("layerNorm");
         requireRows("layerNorm");
         long[] kept = shape().clone();
@@ -650,27 +652,42 @@ public final class Tensor {
         if (!Simd.enabled()) {
             Tensor mean = mean(true, -1);
             Tensor centered = sub(mean);
-            Tensor rstd = centered.mul(centered).mean(true, -1).add(eps).sqrt();
-            rstd = ones(dtype, kept).div(rstd);
-            return new Normalized(centered.mul(rstd), mean, rstd);
+            Tensor rstd = ones(dtype, kept).div(centered.mul(centered).mean(true, -1).add(eps).sqrt());
+            return new Normalized(centered.mul(rstd).mul(gamma).add(beta), mean, rstd);
         }
-        Tensor xhat = empty(dtype, shape());
+        Tensor y = empty(dtype, shape());
         Tensor mean = empty(dtype, kept);
         Tensor rstd = empty(dtype, kept);
-        RowKernels.layerNorm(contiguous(), eps, xhat, mean, rstd, (int) size(-1));
-        return new Normalized(xhat, mean, rstd);
+        RowKernels.layerNorm(contiguous(), gamma.contiguous(), beta.contiguous(), eps, y, mean, rstd, (int) size(-1));
+        return new Normalized(y, mean, rstd);
     }
 
-    /** The gradient of x given {@code gh = dL/dxhat}: {@code rstd (gh - mean(gh) - xhat mean(gh xhat))} per row. */
-    public static Tensor layerNormBackward(Tensor xhat, Tensor rstd, Tensor gh) {
-        xhat.checkSameShape("layerNormBackward", gh);
+    /** The gradients of layer normalisation: {@code dx}, and {@code dgamma} and {@code dbeta} (the last axis's size). */
+    public record NormGradients(Tensor dx, Tensor dgamma, Tensor dbeta) {
+    }
+
+    /**
+     * The backward of {@link #layerNorm}, from x, the forward's per-row mean and rstd, gamma and
+     * the output's gradient g: with {@code xhat = (x - mean) rstd} and {@code gh = g gamma},
+     * {@code dx = rstd (gh - mean(gh) - xhat mean(gh xhat))} per row,
+     * {@code dgamma = sum over rows of g xhat}, {@code dbeta = sum over rows of g}.
+     */
+    public static NormGradients layerNormBackward(Tensor x, Tensor mean, Tensor rstd, Tensor gamma, Tensor g) {
+        x.checkSameShape("layerNormBackward", g);
+        int n = (int) x.size(-1);
         if (!Simd.enabled()) {
-            Tensor centered = gh.sub(gh.mean(true, -1)).sub(xhat.mul(gh.mul(xhat).mean(true, -1)));
-            return centered.mul(rstd);
+            Tensor xhat = x.sub(mean).mul(rstd);
+            Tensor gh = g.mul(gamma);
+            Tensor dx = gh.sub(gh.mean(true, -1)).sub(xhat.mul(gh.mul(xhat).mean(true, -1))).mul(rstd);
+            Tensor gx = g.mul(xhat).reshape(-1, n);
+            return new NormGradients(dx, gx.sum(false, 0), g.reshape(-1, n).sum(false, 0));
         }
-        Tensor out = empty(xhat.dtype, xhat.shape());
-        RowKernels.layerNormBackward(xhat.contiguous(), rstd.contiguous(), gh.contiguous(), out, (int) xhat.size(-1));
-        return out;
+        Tensor dx = empty(x.dtype, x.shape());
+        Tensor dgamma = empty(x.dtype, n);
+        Tensor dbeta = empty(x.dtype, n);
+        RowKernels.layerNormBackward(x.contiguous(), mean.contiguous(), rstd.contiguous(), gamma.contiguous(),
+                g.contiguous(), dx, dgamma, dbeta, n);
+        return new NormGradients(dx, dgamma, dbeta);
     }
 
     private void requireRows(String op) {

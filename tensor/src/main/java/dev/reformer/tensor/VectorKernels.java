@@ -52,35 +52,47 @@ final class VectorKernels {
     }
 
     private static void unaryF(Elementwise.Unary op, ByteBuffer x, int xi, ByteBuffer o, int oi, int n) {
-        for (int i = 0; i < n; i += F.length()) {
+        int i = 0;
+        for (; i < F.loopBound(n); i += F.length()) {
+            applyF(op, FloatVector.fromByteBuffer(F, x, 4 * (xi + i), NATIVE)).intoByteBuffer(o, 4 * (oi + i), NATIVE);
+        }
+        if (i < n) {
             VectorMask<Float> m = F.indexInRange(i, n);
-            FloatVector v = FloatVector.fromByteBuffer(F, x, 4 * (xi + i), NATIVE, m);
-            v = switch (op) {
-                case NEG -> v.neg();
-                case EXP -> v.lanewise(VectorOperators.EXP);
-                case LOG -> v.lanewise(VectorOperators.LOG);
-                case SQRT -> v.sqrt();
-                case TANH -> v.lanewise(VectorOperators.TANH);
-                case RELU -> v.max(0f);
-            };
-            v.intoByteBuffer(o, 4 * (oi + i), NATIVE, m);
+            applyF(op, FloatVector.fromByteBuffer(F, x, 4 * (xi + i), NATIVE, m)).intoByteBuffer(o, 4 * (oi + i), NATIVE, m);
         }
     }
 
+    private static FloatVector applyF(Elementwise.Unary op, FloatVector v) {
+        return switch (op) {
+            case NEG -> v.neg();
+            case EXP -> v.lanewise(VectorOperators.EXP);
+            case LOG -> v.lanewise(VectorOperators.LOG);
+            case SQRT -> v.sqrt();
+            case TANH -> v.lanewise(VectorOperators.TANH);
+            case RELU -> v.max(0f);
+        };
+    }
+
     private static void unaryD(Elementwise.Unary op, ByteBuffer x, int xi, ByteBuffer o, int oi, int n) {
-        for (int i = 0; i < n; i += D.length()) {
-            VectorMask<Double> m = D.indexInRange(i, n);
-            DoubleVector v = DoubleVector.fromByteBuffer(D, x, 8 * (xi + i), NATIVE, m);
-            v = switch (op) {
-                case NEG -> v.neg();
-                case EXP -> v.lanewise(VectorOperators.EXP);
-                case LOG -> v.lanewise(VectorOperators.LOG);
-                case SQRT -> v.sqrt();
-                case TANH -> v.lanewise(VectorOperators.TANH);
-                case RELU -> v.max(0d);
-            };
-            v.intoByteBuffer(o, 8 * (oi + i), NATIVE, m);
+        int i = 0;
+        for (; i < D.loopBound(n); i += D.length()) {
+            applyD(op, DoubleVector.fromByteBuffer(D, x, 8 * (xi + i), NATIVE)).intoByteBuffer(o, 8 * (oi + i), NATIVE);
         }
+        if (i < n) {
+            VectorMask<Double> m = D.indexInRange(i, n);
+            applyD(op, DoubleVector.fromByteBuffer(D, x, 8 * (xi + i), NATIVE, m)).intoByteBuffer(o, 8 * (oi + i), NATIVE, m);
+        }
+    }
+
+    private static DoubleVector applyD(Elementwise.Unary op, DoubleVector v) {
+        return switch (op) {
+            case NEG -> v.neg();
+            case EXP -> v.lanewise(VectorOperators.EXP);
+            case LOG -> v.lanewise(VectorOperators.LOG);
+            case SQRT -> v.sqrt();
+            case TANH -> v.lanewise(VectorOperators.TANH);
+            case RELU -> v.max(0d);
+        };
     }
 
     // ------------------------------------------------------------------ binary with broadcasting
@@ -134,42 +146,134 @@ final class VectorKernels {
         });
     }
 
+    // A vector that is either loaded or broadcast must not flow through one variable: the JIT
+    // then boxes it and falls back to scalar code (measured: 27% of a training step). So each
+    // stride pattern gets its own loop, and the op is chosen per vector by a switch over values.
+
     private static void rowF(Elementwise.Binary op, ByteBuffer a, int ai, int aStep, ByteBuffer b, int bi, int bStep,
             ByteBuffer o, int oi, int n) {
-        FloatVector aScalar = aStep == 0 ? FloatVector.broadcast(F, a.getFloat(4 * ai)) : null;
-        FloatVector bScalar = bStep == 0 ? FloatVector.broadcast(F, b.getFloat(4 * bi)) : null;
-        for (int i = 0; i < n; i += F.length()) {
-            VectorMask<Float> m = F.indexInRange(i, n);
-            FloatVector x = aScalar != null ? aScalar : FloatVector.fromByteBuffer(F, a, 4 * (ai + i), NATIVE, m);
-            FloatVector y = bScalar != null ? bScalar : FloatVector.fromByteBuffer(F, b, 4 * (bi + i), NATIVE, m);
-            FloatVector r = switch (op) {
-                case ADD -> x.add(y);
-                case SUB -> x.sub(y);
-                case MUL -> x.mul(y);
-                case DIV -> x.div(y);
-                case MAXIMUM -> x.max(y);
-            };
-            r.intoByteBuffer(o, 4 * (oi + i), NATIVE, m);
+        if (aStep != 0 && bStep != 0) {
+            int i = 0;
+            for (; i < F.loopBound(n); i += F.length()) {
+                combineF(op, FloatVector.fromByteBuffer(F, a, 4 * (ai + i), NATIVE),
+                        FloatVector.fromByteBuffer(F, b, 4 * (bi + i), NATIVE)).intoByteBuffer(o, 4 * (oi + i), NATIVE);
+            }
+            if (i < n) {
+                VectorMask<Float> m = F.indexInRange(i, n);
+                combineF(op, FloatVector.fromByteBuffer(F, a, 4 * (ai + i), NATIVE, m),
+                        FloatVector.fromByteBuffer(F, b, 4 * (bi + i), NATIVE, m)).intoByteBuffer(o, 4 * (oi + i), NATIVE, m);
+            }
+        } else if (aStep != 0) {
+            FloatVector y = FloatVector.broadcast(F, b.getFloat(4 * bi));
+            int i = 0;
+            for (; i < F.loopBound(n); i += F.length()) {
+                combineF(op, FloatVector.fromByteBuffer(F, a, 4 * (ai + i), NATIVE), y).intoByteBuffer(o, 4 * (oi + i), NATIVE);
+            }
+            if (i < n) {
+                VectorMask<Float> m = F.indexInRange(i, n);
+                combineF(op, FloatVector.fromByteBuffer(F, a, 4 * (ai + i), NATIVE, m), y).intoByteBuffer(o, 4 * (oi + i), NATIVE, m);
+            }
+        } else {
+            FloatVector x = FloatVector.broadcast(F, a.getFloat(4 * ai));
+            int i = 0;
+            if (bStep == 0) {
+                FloatVector r = combineF(op, x, FloatVector.broadcast(F, b.getFloat(4 * bi)));
+                for (; i < F.loopBound(n); i += F.length()) {
+                    r.intoByteBuffer(o, 4 * (oi + i), NATIVE);
+                }
+            } else {
+                for (; i < F.loopBound(n); i += F.length()) {
+                    combineF(op, x, FloatVector.fromByteBuffer(F, b, 4 * (bi + i), NATIVE)).intoByteBuffer(o, 4 * (oi + i), NATIVE);
+                }
+            }
+            for (; i < n; i++) {
+                float bv = b.getFloat(4 * (bi + (bStep == 0 ? 0 : i)));
+                o.putFloat(4 * (oi + i), scalarF(op, a.getFloat(4 * ai), bv));
+            }
         }
+    }
+
+    private static FloatVector combineF(Elementwise.Binary op, FloatVector x, FloatVector y) {
+        return switch (op) {
+            case ADD -> x.add(y);
+            case SUB -> x.sub(y);
+            case MUL -> x.mul(y);
+            case DIV -> x.div(y);
+            case MAXIMUM -> x.max(y);
+        };
+    }
+
+    private static float scalarF(Elementwise.Binary op, float x, float y) {
+        return switch (op) {
+            case ADD -> x + y;
+            case SUB -> x - y;
+            case MUL -> x * y;
+            case DIV -> x / y;
+            case MAXIMUM -> Math.max(x, y);
+        };
     }
 
     private static void rowD(Elementwise.Binary op, ByteBuffer a, int ai, int aStep, ByteBuffer b, int bi, int bStep,
             ByteBuffer o, int oi, int n) {
-        DoubleVector aScalar = aStep == 0 ? DoubleVector.broadcast(D, a.getDouble(8 * ai)) : null;
-        DoubleVector bScalar = bStep == 0 ? DoubleVector.broadcast(D, b.getDouble(8 * bi)) : null;
-        for (int i = 0; i < n; i += D.length()) {
-            VectorMask<Double> m = D.indexInRange(i, n);
-            DoubleVector x = aScalar != null ? aScalar : DoubleVector.fromByteBuffer(D, a, 8 * (ai + i), NATIVE, m);
-            DoubleVector y = bScalar != null ? bScalar : DoubleVector.fromByteBuffer(D, b, 8 * (bi + i), NATIVE, m);
-            DoubleVector r = switch (op) {
-                case ADD -> x.add(y);
-                case SUB -> x.sub(y);
-                case MUL -> x.mul(y);
-                case DIV -> x.div(y);
-                case MAXIMUM -> x.max(y);
-            };
-            r.intoByteBuffer(o, 8 * (oi + i), NATIVE, m);
+        if (aStep != 0 && bStep != 0) {
+            int i = 0;
+            for (; i < D.loopBound(n); i += D.length()) {
+                combineD(op, DoubleVector.fromByteBuffer(D, a, 8 * (ai + i), NATIVE),
+                        DoubleVector.fromByteBuffer(D, b, 8 * (bi + i), NATIVE)).intoByteBuffer(o, 8 * (oi + i), NATIVE);
+            }
+            if (i < n) {
+                VectorMask<Double> m = D.indexInRange(i, n);
+                combineD(op, DoubleVector.fromByteBuffer(D, a, 8 * (ai + i), NATIVE, m),
+                        DoubleVector.fromByteBuffer(D, b, 8 * (bi + i), NATIVE, m)).intoByteBuffer(o, 8 * (oi + i), NATIVE, m);
+            }
+        } else if (aStep != 0) {
+            DoubleVector y = DoubleVector.broadcast(D, b.getDouble(8 * bi));
+            int i = 0;
+            for (; i < D.loopBound(n); i += D.length()) {
+                combineD(op, DoubleVector.fromByteBuffer(D, a, 8 * (ai + i), NATIVE), y).intoByteBuffer(o, 8 * (oi + i), NATIVE);
+            }
+            if (i < n) {
+                VectorMask<Double> m = D.indexInRange(i, n);
+                combineD(op, DoubleVector.fromByteBuffer(D, a, 8 * (ai + i), NATIVE, m), y).intoByteBuffer(o, 8 * (oi + i), NATIVE, m);
+            }
+        } else {
+            DoubleVector x = DoubleVector.broadcast(D, a.getDouble(8 * ai));
+            int i = 0;
+            if (bStep == 0) {
+                DoubleVector r = combineD(op, x, DoubleVector.broadcast(D, b.getDouble(8 * bi)));
+                for (; i < D.loopBound(n); i += D.length()) {
+                    r.intoByteBuffer(o, 8 * (oi + i), NATIVE);
+                }
+            } else {
+                for (; i < D.loopBound(n); i += D.length()) {
+                    combineD(op, x, DoubleVector.fromByteBuffer(D, b, 8 * (bi + i), NATIVE)).intoByteBuffer(o, 8 * (oi + i), NATIVE);
+                }
+            }
+            for (; i < n; i++) {
+                double bv = b.getDouble(8 * (bi + (bStep == 0 ? 0 : i)));
+                o.putDouble(8 * (oi + i), scalarD(op, a.getDouble(8 * ai), bv));
+            }
         }
+    }
+
+    private static DoubleVector combineD(Elementwise.Binary op, DoubleVector x, DoubleVector y) {
+        return switch (op) {
+            case ADD -> x.add(y);
+            case SUB -> x.sub(y);
+            case MUL -> x.mul(y);
+            case DIV -> x.div(y);
+            case MAXIMUM -> x.max(y);
+        };
+    }
+
+    private static double scalarD(Elementwise.Binary op, double x, double y) {
+        return switch (op) {
+            case ADD -> x + y;
+            case SUB -> x - y;
+            case MUL -> x * y;
+            case DIV -> x / y;
+            case MAXIMUM -> Math.max(x, y);
+        };
     }
 
     /**
@@ -252,6 +356,9 @@ final class VectorKernels {
         }
 
         private long offset(int row, long[] stride) {
+            if (stride.length == 1) {
+                return row * stride[0]; // the usual case, rows of a matrix: no division
+            }
             long off = 0;
             long rest = row;
             for (int i = outerSizes.length - 1; i >= 0; i--) {
@@ -333,13 +440,21 @@ final class VectorKernels {
     }
 
     private static double foldRowF(Fold fold, ByteBuffer x, int at, int n) {
-        FloatVector acc = FloatVector.broadcast(F, fold == Fold.SUM ? 0f : Float.NEGATIVE_INFINITY);
         int i = 0;
-        for (; i <= n - F.length(); i += F.length()) {
-            FloatVector v = FloatVector.fromByteBuffer(F, x, 4 * (at + i), NATIVE);
-            acc = fold == Fold.SUM ? acc.add(v) : acc.max(v);
+        float result;
+        if (fold == Fold.SUM) {
+            FloatVector acc = FloatVector.zero(F);
+            for (; i < F.loopBound(n); i += F.length()) {
+                acc = acc.add(FloatVector.fromByteBuffer(F, x, 4 * (at + i), NATIVE));
+            }
+            result = acc.reduceLanes(VectorOperators.ADD);
+        } else {
+            FloatVector acc = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+            for (; i < F.loopBound(n); i += F.length()) {
+                acc = acc.max(FloatVector.fromByteBuffer(F, x, 4 * (at + i), NATIVE));
+            }
+            result = acc.reduceLanes(VectorOperators.MAX);
         }
-        float result = acc.reduceLanes(fold == Fold.SUM ? VectorOperators.ADD : VectorOperators.MAX);
         for (; i < n; i++) {
             float v = x.getFloat(4 * (at + i));
             result = fold == Fold.SUM ? result + v : Math.max(result, v);
@@ -348,13 +463,21 @@ final class VectorKernels {
     }
 
     private static double foldRowD(Fold fold, ByteBuffer x, int at, int n) {
-        DoubleVector acc = DoubleVector.broadcast(D, fold == Fold.SUM ? 0d : Double.NEGATIVE_INFINITY);
         int i = 0;
-        for (; i <= n - D.length(); i += D.length()) {
-            DoubleVector v = DoubleVector.fromByteBuffer(D, x, 8 * (at + i), NATIVE);
-            acc = fold == Fold.SUM ? acc.add(v) : acc.max(v);
+        double result;
+        if (fold == Fold.SUM) {
+            DoubleVector acc = DoubleVector.zero(D);
+            for (; i < D.loopBound(n); i += D.length()) {
+                acc = acc.add(DoubleVector.fromByteBuffer(D, x, 8 * (at + i), NATIVE));
+            }
+            result = acc.reduceLanes(VectorOperators.ADD);
+        } else {
+            DoubleVector acc = DoubleVector.broadcast(D, Double.NEGATIVE_INFINITY);
+            for (; i < D.loopBound(n); i += D.length()) {
+                acc = acc.max(DoubleVector.fromByteBuffer(D, x, 8 * (at + i), NATIVE));
+            }
+            result = acc.reduceLanes(VectorOperators.MAX);
         }
-        double result = acc.reduceLanes(fold == Fold.SUM ? VectorOperators.ADD : VectorOperators.MAX);
         for (; i < n; i++) {
             double v = x.getDouble(8 * (at + i));
             result = fold == Fold.SUM ? result + v : Math.max(result, v);
@@ -364,27 +487,53 @@ final class VectorKernels {
 
     private static void foldColumnsF(Fold fold, ByteBuffer x, int src, int rowStride, int rows, ByteBuffer o, int dst,
             int n) {
-        for (int i = 0; i < n; i += F.length()) {
-            VectorMask<Float> m = F.indexInRange(i, n);
-            FloatVector acc = FloatVector.fromByteBuffer(F, x, 4 * (src + i), NATIVE, m);
-            for (int row = 1; row < rows; row++) {
-                FloatVector v = FloatVector.fromByteBuffer(F, x, 4 * (src + row * rowStride + i), NATIVE, m);
-                acc = fold == Fold.SUM ? acc.add(v) : acc.max(v);
+        int i = 0;
+        for (; i < F.loopBound(n); i += F.length()) {
+            FloatVector acc = FloatVector.fromByteBuffer(F, x, 4 * (src + i), NATIVE);
+            if (fold == Fold.SUM) {
+                for (int row = 1; row < rows; row++) {
+                    acc = acc.add(FloatVector.fromByteBuffer(F, x, 4 * (src + row * rowStride + i), NATIVE));
+                }
+            } else {
+                for (int row = 1; row < rows; row++) {
+                    acc = acc.max(FloatVector.fromByteBuffer(F, x, 4 * (src + row * rowStride + i), NATIVE));
+                }
             }
-            acc.intoByteBuffer(o, 4 * (dst + i), NATIVE, m);
+            acc.intoByteBuffer(o, 4 * (dst + i), NATIVE);
+        }
+        for (; i < n; i++) {
+            float acc = x.getFloat(4 * (src + i));
+            for (int row = 1; row < rows; row++) {
+                float v = x.getFloat(4 * (src + row * rowStride + i));
+                acc = fold == Fold.SUM ? acc + v : Math.max(acc, v);
+            }
+            o.putFloat(4 * (dst + i), acc);
         }
     }
 
     private static void foldColumnsD(Fold fold, ByteBuffer x, int src, int rowStride, int rows, ByteBuffer o, int dst,
             int n) {
-        for (int i = 0; i < n; i += D.length()) {
-            VectorMask<Double> m = D.indexInRange(i, n);
-            DoubleVector acc = DoubleVector.fromByteBuffer(D, x, 8 * (src + i), NATIVE, m);
-            for (int row = 1; row < rows; row++) {
-                DoubleVector v = DoubleVector.fromByteBuffer(D, x, 8 * (src + row * rowStride + i), NATIVE, m);
-                acc = fold == Fold.SUM ? acc.add(v) : acc.max(v);
+        int i = 0;
+        for (; i < D.loopBound(n); i += D.length()) {
+            DoubleVector acc = DoubleVector.fromByteBuffer(D, x, 8 * (src + i), NATIVE);
+            if (fold == Fold.SUM) {
+                for (int row = 1; row < rows; row++) {
+                    acc = acc.add(DoubleVector.fromByteBuffer(D, x, 8 * (src + row * rowStride + i), NATIVE));
+                }
+            } else {
+                for (int row = 1; row < rows; row++) {
+                    acc = acc.max(DoubleVector.fromByteBuffer(D, x, 8 * (src + row * rowStride + i), NATIVE));
+                }
             }
-            acc.intoByteBuffer(o, 8 * (dst + i), NATIVE, m);
+            acc.intoByteBuffer(o, 8 * (dst + i), NATIVE);
+        }
+        for (; i < n; i++) {
+            double acc = x.getDouble(8 * (src + i));
+            for (int row = 1; row < rows; row++) {
+                double v = x.getDouble(8 * (src + row * rowStride + i));
+                acc = fold == Fold.SUM ? acc + v : Math.max(acc, v);
+            }
+            o.putDouble(8 * (dst + i), acc);
         }
     }
 }

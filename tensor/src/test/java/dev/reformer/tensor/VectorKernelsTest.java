@@ -80,8 +80,11 @@ class VectorKernelsTest {
         double[] softmax = x.softmax().toDoubleArray();
         double[] logSoftmax = x.logSoftmax().toDoubleArray();
         double[] lse = x.logsumexp().toDoubleArray();
-        Tensor.Normalized ln = x.layerNorm(1e-5);
-        double[] xhat = ln.xhat().toDoubleArray();
+        Tensor gamma = gen.normal(dtype, 1, 0.5, 19);
+        Tensor beta = gen.normal(dtype, 0, 0.5, 19);
+        double[] gs = gamma.toDoubleArray();
+        double[] bs = beta.toDoubleArray();
+        double[] normalized = x.layerNorm(gamma, beta, 1e-5).y().toDoubleArray();
         int n = 19;
         for (int r = 0; r < 12; r++) {
             double max = Double.NEGATIVE_INFINITY;
@@ -103,7 +106,8 @@ class VectorKernelsTest {
                 double e = Math.exp(xs[r * n + i] - max) / sum;
                 assertThat(softmax[r * n + i]).isCloseTo(e, within(tol(dtype)));
                 assertThat(logSoftmax[r * n + i]).isCloseTo(Math.log(e), within(tol(dtype) * 10));
-                assertThat(xhat[r * n + i]).isCloseTo((xs[r * n + i] - mean) / Math.sqrt(var + 1e-5), within(tol(dtype) * 10));
+                double xhat = (xs[r * n + i] - mean) / Math.sqrt(var + 1e-5);
+                assertThat(normalized[r * n + i]).isCloseTo(xhat * gs[i] + bs[i], within(tol(dtype) * 10));
             }
         }
     }
