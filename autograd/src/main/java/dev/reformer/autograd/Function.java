@@ -30,7 +30,7 @@ public abstract sealed class Function
                 LayoutOps.Reshape, LayoutOps.Permute, LayoutOps.Slice, LayoutOps.Concat, LayoutOps.Expand,
                 IndexOps.Gather, IndexOps.ScatterAdd,
                 Cast,
-                FusedOps.Softmax, FusedOps.LogSoftmax, FusedOps.LogSumExp, FusedOps.LayerNormalize,
+                FusedOps.Gelu, FusedOps.Softmax, FusedOps.LogSoftmax, FusedOps.LogSumExp, FusedOps.LayerNormalize,
                 CustomFunction {
 
     private Function[] inputFunctions; // the op that made input i, when input i is an intermediate

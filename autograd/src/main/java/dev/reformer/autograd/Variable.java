@@ -125,6 +125,21 @@ public final class Variable {
         }
     }
 
+    /**
+     * Gives back the shares a parameter holds in its value and its gradient, for a leaf made for
+     * one computation (a reversible block's rebuilt input, a gradient check's input): both stay
+     * readable until the innermost open {@link dev.reformer.tensor.MemoryScope} closes, then go
+     * back to the pool. A parameter that lives on (a model's weight) is never released.
+     */
+    public void release() {
+        if (!isLeaf() || !requiresGrad) {
+            throw new IllegalStateException("release: only a parameter (a leaf that wants a gradient) holds shares to release;"
+                    + " this is " + this);
+        }
+        zeroGrad();
+        data.releaseAtScopeEnd();
+    }
+
     /** Adds a gradient; the leaf keeps a share of the sum's memory. */
     void accumulateGrad(Tensor g) {
         Tensor sum = grad == null ? g : grad.add(g);

@@ -65,6 +65,7 @@ final class OpCases {
                 new Case("scatterAdd axis 1 with repeats",
                         x -> x[0].scatterAdd(1, Tensor.of(new long[] {4, 0, 4, 2, 1, 1, 3, 0}, 2, 4), x[1]),
                         normal(g, 2, 5, 3), normal(g, 2, 4, 3)),
+                new Case("gelu, fused (3,5)", x -> new FusedOps.Gelu().apply(x[0]), normal(g, 3, 5)),
                 new Case("softmax, fused (3,5)", x -> new FusedOps.Softmax().apply(x[0]).mul(x[1]), normal(g, 3, 5),
                         normal(g, 3, 5)),
                 new Case("log-softmax, fused (2,3,4)", x -> new FusedOps.LogSoftmax().apply(x[0]).mul(x[1]),

@@ -18,15 +18,18 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 /**
  * Ours beside the peer baseline (reformer-pytorch, {@code ../shared/peer}), one configuration at a
  * time, each side in a fresh process, alternating which goes first, on the same machine in one
- * sitting. Writes every RESULT line to a JSONL file and prints the markdown table of medians and
- * ratios (ours / peer) for time and for peak resident memory.
+ * sitting, for several rounds. Writes every RESULT line to a JSONL file and prints the markdown
+ * table: per side the median over the rounds of each run's median, and the ratio ours / peer,
+ * for time and for peak resident memory.
  *
  * <pre>
- *   java -cp bench/target/benchmarks.jar dev.reformer.bench.SideBySide OUT.jsonl [CONFIG ...]
+ *   java -cp bench/target/benchmarks.jar dev.reformer.bench.SideBySide [--rounds N] OUT.jsonl [CONFIG ...]
  *   CONFIG: lsh:4096:4, lsh:4096:4:causal, full:1024, dupstep, lm, primitives; default: the issue's set
  * </pre>
  * Our processes get {@code OMP_NUM_THREADS=2}, {@code OMP_WAIT_POLICY=PASSIVE},
- * {@code OPENBLAS_THREAD_TIMEOUT=4} and the vector module, as the launcher gives them; the peer
+ * {@code OPENBLAS_THREAD_TIMEOUT=4}, the vector module and a 64 MB young generation, as the
+ * launcher gives them (tensors live off the heap; a small young generation keeps the collector
+ * from growing the heap, and the resident size, far past what the Java objects need); the peer
  * runs through its own {@code run.sh} (2 threads, jemalloc). Requires the peer set up with
  * {@code ../shared/peer/setup.sh}.
  */
@@ -53,31 +56,39 @@ public final class SideBySide {
         return configs;
     }
 
-    public static void main(String[] args) throws IOException, InterruptedException {
-        if (args.length < 1) {
-            System.err.println("usage: SideBySide OUT.jsonl [CONFIG ...]");
+    public static void main(String[] argv) throws IOException, InterruptedException {
+        List<String> args = new ArrayList<>(List.of(argv));
+        int rounds = 3;
+        if (args.size() >= 2 && args.get(0).equals("--rounds")) {
+            rounds = Integer.parseInt(args.get(1));
+            args = args.subList(2, args.size());
+        }
+        if (args.isEmpty()) {
+            System.err.println("usage: SideBySide [--rounds N] OUT.jsonl [CONFIG ...]");
             System.exit(2);
         }
-        Path out = Path.of(args[0]);
-        List<String> configs = args.length > 1 ? List.of(args).subList(1, args.length) : defaults();
+        Path out = Path.of(args.get(0));
+        List<String> configs = args.size() > 1 ? args.subList(1, args.size()) : defaults();
         Path peer = Path.of("..", "shared", "peer", "run.sh");
         if (!Files.isExecutable(peer)) {
             System.err.println("SideBySide: no peer at " + peer.toAbsolutePath() + "; see ../shared/peer/README.md");
             System.exit(2);
         }
-        Map<String, JsonNode[]> rows = new LinkedHashMap<>();
+        Map<String, List<List<JsonNode>>> rows = new LinkedHashMap<>();
         try (Writer w = Files.newBufferedWriter(out, StandardCharsets.UTF_8)) {
             int index = 0;
-            for (String config : configs) {
-                boolean oursFirst = index++ % 2 == 0;
-                for (int turn = 0; turn < 2; turn++) {
-                    boolean ours = (turn == 0) == oursFirst;
-                    System.err.printf("[%d/%d] %s: %s%n", index, configs.size(), config, ours ? "ours" : "peer");
-                    for (JsonNode r : ours ? runOurs(config) : runPeer(config, peer)) {
-                        w.write(r.toString() + "\n");
-                        w.flush();
-                        String key = r.has("op") ? "primitive " + r.get("op").asText() : config;
-                        rows.computeIfAbsent(key, k -> new JsonNode[2])[ours ? 0 : 1] = r;
+            for (int round = 0; round < rounds; round++) {
+                for (String config : configs) {
+                    boolean oursFirst = index++ % 2 == 0;
+                    for (int turn = 0; turn < 2; turn++) {
+                        boolean ours = (turn == 0) == oursFirst;
+                        System.err.printf("[round %d/%d] %s: %s%n", round + 1, rounds, config, ours ? "ours" : "peer");
+                        for (JsonNode r : ours ? runOurs(config) : runPeer(config, peer)) {
+                            w.write(r.toString() + "\n");
+                            w.flush();
+                            String key = r.has("op") ? "primitive " + r.get("op").asText() : config;
+                            rows.computeIfAbsent(key, k -> List.of(new ArrayList<>(), new ArrayList<>())).get(ours ? 0 : 1).add(r);
+                        }
                     }
                 }
             }
@@ -89,7 +100,8 @@ public final class SideBySide {
         String java = ProcessHandle.current().info().command().orElse("java");
         String classpath = System.getProperty("java.class.path");
         String main = config.equals("primitives") ? PrimitivesRunner.class.getName() : StepRunner.class.getName();
-        List<String> command = new ArrayList<>(List.of(java, "--add-modules", "jdk.incubator.vector", "-cp", classpath, main));
+        List<String> command = new ArrayList<>(List.of(java, "--add-modules", "jdk.incubator.vector", "-Xmn64m", "-cp",
+                classpath, main));
         if (!config.equals("primitives")) {
             command.add(config);
         }
@@ -138,25 +150,32 @@ public final class SideBySide {
         return found;
     }
 
-    static String table(Map<String, JsonNode[]> rows) {
+    /** The median over rounds of {@code field}, or NaN when that side has no result. */
+    private static double median(List<JsonNode> runs, String field) {
+        double[] v = runs.stream().mapToDouble(r -> r.get(field).asDouble()).sorted().toArray();
+        return v.length == 0 ? Double.NaN : v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+    }
+
+    static String table(Map<String, List<List<JsonNode>>> rows) {
         StringBuilder sb = new StringBuilder();
-        sb.append("| configuration | ours (s) | peer (s) | ours / peer | ours peak RSS (MiB) | peer peak RSS (MiB) |\n");
-        sb.append("|---|---|---|---|---|---|\n");
-        for (Map.Entry<String, JsonNode[]> e : rows.entrySet()) {
-            JsonNode ours = e.getValue()[0];
-            JsonNode peer = e.getValue()[1];
+        sb.append("| configuration | ours (s) | peer (s) | ours / peer | ours peak RSS (MiB) | peer peak RSS (MiB) | rounds |\n");
+        sb.append("|---|---|---|---|---|---|---|\n");
+        for (Map.Entry<String, List<List<JsonNode>>> e : rows.entrySet()) {
+            List<JsonNode> ours = e.getValue().get(0);
+            List<JsonNode> peer = e.getValue().get(1);
+            int rounds = Math.max(ours.size(), peer.size());
             if (e.getKey().startsWith("primitive ")) {
-                double a = ours == null ? Double.NaN : ours.get("median_ms").asDouble();
-                double b = peer == null ? Double.NaN : peer.get("median_ms").asDouble();
-                sb.append(String.format(Locale.ROOT, "| %s, 16M floats | %.2f ms | %.2f ms | %.2f | | |%n", e.getKey(), a, b, a / b));
+                double a = median(ours, "median_ms");
+                double b = median(peer, "median_ms");
+                sb.append(String.format(Locale.ROOT, "| %s, 16M floats | %.2f ms | %.2f ms | %.2f | | | %d |%n",
+                        e.getKey().substring(10), a, b, a / b, rounds));
                 continue;
             }
-            double a = ours == null ? Double.NaN : ours.get("median_s").asDouble();
-            double b = peer == null ? Double.NaN : peer.get("median_s").asDouble();
-            sb.append(String.format(Locale.ROOT, "| %s | %.3f | %.3f | %.2f | %.0f | %.0f |%n",
-                    Workloads.Config.parse(e.getKey()).label(), a, b, a / b,
-                    ours == null ? Double.NaN : ours.get("peak_hwm_mib").asDouble(),
-                    peer == null ? Double.NaN : peer.get("peak_hwm_mib").asDouble()));
+            double a = median(ours, "median_s");
+            double b = median(peer, "median_s");
+            sb.append(String.format(Locale.ROOT, "| %s | %.3f | %.3f | %.2f | %.0f | %.0f | %d |%n",
+                    Workloads.Config.parse(e.getKey()).label(), a, b, a / b, median(ours, "peak_hwm_mib"),
+                    median(peer, "peak_hwm_mib"), rounds));
         }
         return sb.toString();
     }

@@ -19,7 +19,7 @@ import java.util.Locale;
  * ({@code ../shared/peer/peer_bench.py}) takes, so that both sides run the same work:
  * <ul>
  *   <li>{@code lsh}, {@code local}, {@code full}: forward and backward of one attention head,
- *       D = 64, 16,384 tokens in all (B = 16384 / L), chunk 64 (the peer's bucket size), NB = L / 64
+ *       D = 64, 16,384 tokens in all (B = 16384 / L; one sequence for longer L), chunk 64 (the peer's bucket size), NB = L / 64
  *       buckets, logits scaled by D^-0.5, a query's own position at -5e4 (the peer's values),
  *       rotations shared by the batch (the peer's default); full attention shares QK as the
  *       peer's FullQKAttention does;</li>
@@ -102,7 +102,7 @@ public final class Workloads {
 
     private static Step attention(Config c, long seed) {
         Generator gen = new Generator(seed);
-        int batch = TOKENS / c.length();
+        int batch = Math.max(1, TOKENS / c.length()); // one sequence from L = 16384 on
         double scale = 1 / Math.sqrt(DIM);
         Attention attention = switch (c.kind()) {
             case "lsh" -> LshAttention.builder().hashes(c.hashes()).buckets(c.length() / CHUNK).chunkLength(CHUNK)

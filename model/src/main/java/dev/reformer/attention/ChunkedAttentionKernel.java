@@ -1,6 +1,7 @@
 package dev.reformer.attention;
 
 import dev.reformer.tensor.Parallel;
+import dev.reformer.tensor.ScratchArrays;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -99,9 +100,9 @@ final class ChunkedAttentionKernel {
                 int g = task % segments.count;
                 seg.gather(row, segments.first(g), segments.end(g), q, k, v, true);
                 seg.gatherGradients(row, out, dOut, dLse);
-                float[] dKeys = new float[seg.extended * c * d];
-                float[] dValues = new float[seg.extended * c * d];
-                float[] dQueries = new float[(seg.end - seg.first) * c * d];
+                float[] dKeys = ScratchArrays.zeroedFloats(seg.extended * c * d);
+                float[] dValues = ScratchArrays.zeroedFloats(seg.extended * c * d);
+                float[] dQueries = ScratchArrays.floats((seg.end - seg.first) * c * d); // every row is written
                 for (int chunk = seg.first; chunk < seg.end; chunk++) {
                     seg.weights(chunk, dedupeSlots);
                     seg.logitGradients(chunk);
@@ -154,6 +155,11 @@ final class ChunkedAttentionKernel {
                 dv.put(rt * d, sv, 0, d);
             }
         });
+        for (int task = 0; task < keyGrads.length; task++) {
+            ScratchArrays.give(keyGrads[task]);
+            ScratchArrays.give(valueGrads[task]);
+            ScratchArrays.give(queryGrads[task]);
+        }
     }
 
     private static void add(float[] src, int from, float[] dst, int n) {

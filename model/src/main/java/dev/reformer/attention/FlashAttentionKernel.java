@@ -1,6 +1,7 @@
 package dev.reformer.attention;
 
 import dev.reformer.tensor.Parallel;
+import dev.reformer.tensor.ScratchArrays;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
@@ -53,6 +54,11 @@ final class FlashAttentionKernel {
      * block's width, so a tile's product reads one compact panel, not D rows strided by L.
      */
     private record Operands(float[] keys, float[] keysT, float[] valuesT) {
+        void giveBack() {
+            ScratchArrays.give(keys);
+            ScratchArrays.give(keysT);
+            ScratchArrays.give(valuesT);
+        }
     }
 
     /** Writes {@code out} (N, L, D) and returns the per-query statistics the backward needs. */
@@ -61,7 +67,7 @@ final class FlashAttentionKernel {
         int length = pb.length();
         int d = pb.dim();
         Operands ops = operands(pb, q, k, null);
-        float[] values = new float[rows * length * d];
+        float[] values = ScratchArrays.floats(rows * length * d);
         v.get(0, values);
         float[] max = new float[rows * length];
         double[] logSum = new double[rows * length];
@@ -114,6 +120,8 @@ final class FlashAttentionKernel {
             }
             out.put((row * length + i0) * d, tile.acc, 0, rowsHere * d);
         });
+        ops.giveBack();
+        ScratchArrays.give(values);
         return new Stats(max, logSum);
     }
 
@@ -124,9 +132,9 @@ final class FlashAttentionKernel {
         int length = pb.length();
         int d = pb.dim();
         Operands ops = operands(pb, q, k, v);
-        float[] queries = new float[rows * length * d];
+        float[] queries = ScratchArrays.floats(rows * length * d);
         q.get(0, queries);
-        float[] gradOut = new float[rows * length * d];
+        float[] gradOut = ScratchArrays.floats(rows * length * d);
         dOut.get(0, gradOut);
         float[] delta = new float[rows * length]; // dO . O per query
         Parallel.forRange(rows * length, 256, (from, to) -> {
@@ -146,13 +154,13 @@ final class FlashAttentionKernel {
         int segments = Math.min(KEY_SEGMENTS, keyBlocks);
         int queryBlocks = (length + QUERY_BLOCK - 1) / QUERY_BLOCK;
         float[][] queryGrads = new float[rows * segments][];
-        float[] dKeys = new float[rows * length * d];
-        float[] dValues = new float[rows * length * d];
+        float[] dKeys = ScratchArrays.zeroedFloats(rows * length * d);
+        float[] dValues = ScratchArrays.zeroedFloats(rows * length * d);
         float scale = (float) pb.spec().scale();
         Parallel.forEach(rows * segments, () -> new Tile(pb), (tile, task) -> {
             int row = task / segments;
             int seg = task % segments;
-            float[] dQ = new float[length * d];
+            float[] dQ = ScratchArrays.zeroedFloats(length * d);
             for (int kb = keyBlocks * seg / segments; kb < keyBlocks * (seg + 1) / segments; kb++) {
                 int j0 = kb * KEY_BLOCK;
                 int cols = Math.min(KEY_BLOCK, length - j0);
@@ -204,6 +212,13 @@ final class FlashAttentionKernel {
             }
         });
         dv.put(0, dValues);
+        ops.giveBack();
+        for (float[] a : new float[][] {queries, gradOut, dKeys, dValues}) {
+            ScratchArrays.give(a);
+        }
+        for (float[] part : queryGrads) {
+            ScratchArrays.give(part);
+        }
     }
 
     private static boolean anyAllForbidden(Stats stats, int row, int length, int i0, int n) {
@@ -220,11 +235,11 @@ final class FlashAttentionKernel {
         int rows = pb.rows();
         int length = pb.length();
         int d = pb.dim();
-        float[] keys = new float[rows * length * d];
+        float[] keys = ScratchArrays.floats(rows * length * d);
         (k == null ? q : k).get(0, keys);
-        float[] keysT = new float[keys.length];
-        float[] valuesT = v == null ? null : new float[keys.length];
-        float[] values = v == null ? null : new float[keys.length];
+        float[] keysT = ScratchArrays.floats(keys.length);
+        float[] valuesT = v == null ? null : ScratchArrays.floats(keys.length);
+        float[] values = v == null ? null : ScratchArrays.floats(keys.length);
         if (v != null) {
             v.get(0, values);
         }
@@ -242,6 +257,7 @@ final class FlashAttentionKernel {
                 }
             }
         });
+        ScratchArrays.give(values);
         return new Operands(keys, keysT, valuesT);
     }
 

@@ -6,6 +6,7 @@ import dev.reformer.tensor.DType;
 import dev.reformer.tensor.Generator;
 import dev.reformer.tensor.ShapeException;
 import dev.reformer.tensor.Shapes;
+import dev.reformer.tensor.Simd;
 import dev.reformer.tensor.Tensor;
 import java.util.Arrays;
 import java.util.OptionalDouble;
@@ -202,6 +203,8 @@ public final class LshAttention implements Attention {
      * <p>Hashed in blocks of positions: each block's projections {@code x R} (in the input's
      * dtype) are reduced to their argmaxes and dropped, so memory stays linear in L although the
      * projections of the whole sequence, L x K x NB/2 values, grow as L^2 when NB grows with L.
+     * (Time still grows as L x NB: with NB proportional to L that is L^2, as in every
+     * implementation; at L = 64K, NB = 1024 it is a quarter of an LSH-4 call.)
      */
     Tensor hash(Tensor qk, Tensor rotations, Tensor paddingPerHead, long heads) {
         long[] s = qk.shape();
@@ -212,42 +215,100 @@ public final class LshAttention implements Attention {
         int columns = hashes * perRound;
         Tensor matrices = rotations.cast(qk.dtype()).reshape(rotations.size(0) * heads, dim, columns); // (R*H, D, K*S)
         boolean[] padded = paddingPerHead == null ? null : toBooleans(paddingPerHead);
-        int perRoundBuckets = buckets + (padded == null ? 0 : 1);
-        int block = Math.max(1, Math.min(length, (1 << 20) / columns)); // at most 1M projections in memory
         int[] ids = new int[n * hashes * length];
-        boolean isFloat = qk.dtype() == DType.FLOAT32;
+        Buckets buckets = new Buckets(ids, padded, length, perRound);
+        if (qk.dtype() == DType.FLOAT32 && Simd.enabled()) {
+            hashFloat(qk.floats(), matrices.toFloatArray(), n, length, dim, columns, rotations.size(0) == 1, heads, buckets);
+            return Tensor.of(ids, n, hashes, length);
+        }
+        int block = Math.max(1, Math.min(length, (1 << 20) / columns)); // at most 1M projections in memory
         for (int row = 0; row < n; row++) {
             int matrix = (int) (rotations.size(0) == 1 ? row % heads : row);
             Tensor r = matrices.slice(0, matrix, matrix + 1).reshape(dim, columns);
             for (int from = 0; from < length; from += block) {
                 int to = Math.min(length, from + block);
                 Tensor projected = qk.slice(0, row, row + 1).slice(1, from, to).reshape(to - from, dim).matmul(r); // (P, K*S)
-                float[] floats = isFloat ? projected.toFloatArray() : null;
-                double[] doubles = isFloat ? null : projected.toDoubleArray();
+                double[] values = projected.toDoubleArray();
                 projected.free();
-                int firstRow = row;
-                int firstPosition = from;
-                dev.reformer.tensor.Parallel.forRange(to - from, 64, (a, b) -> {
-                    for (int i = a; i < b; i++) {
-                        int t = firstPosition + i;
-                        boolean isPadding = padded != null && padded[firstRow * length + t];
-                        for (int k = 0; k < hashes; k++) {
-                            int bucket = 0;
-                            int product = 1;
-                            int offset = i * columns + k * perRound;
-                            for (int factor : bucketFactors) {
-                                bucket += product * (floats != null ? BucketArgmax.ofPlusMinus(floats, offset, factor / 2)
-                                        : BucketArgmax.ofPlusMinus(doubles, offset, factor / 2));
-                                product *= factor;
-                                offset += factor / 2;
-                            }
-                            ids[(firstRow * hashes + k) * length + t] = k * perRoundBuckets + (isPadding ? buckets : bucket);
-                        }
-                    }
-                });
+                for (int i = 0; i < to - from; i++) {
+                    buckets.assign(row, from + i, values, i * columns);
+                }
             }
         }
         return Tensor.of(ids, n, hashes, length);
+    }
+
+    /**
+     * The float32 projections in blocks of 64 positions by {@link FloatGemm}, on both cores, each
+     * block reduced to its buckets at once. Each projection sums over D in a fixed order with fused
+     * multiply-adds, so the buckets do not depend on the machine's vector width or BLAS build.
+     */
+    private void hashFloat(java.nio.FloatBuffer qk, float[] matrices, int n, int length, int dim, int columns,
+            boolean shared, long heads, Buckets buckets) {
+        int block = 64;
+        int blocksPerRow = (length + block - 1) / block;
+        dev.reformer.tensor.Parallel.forEach(n * blocksPerRow, () -> new float[][] {new float[block * dim],
+            new float[block * columns]}, (scratch, task) -> {
+                int row = task / blocksPerRow;
+                int from = (task % blocksPerRow) * block;
+                int count = Math.min(block, length - from);
+                int matrix = (int) (shared ? row % heads : row);
+                qk.get((row * length + from) * dim, scratch[0], 0, count * dim);
+                // (P, D) x (D, K*S)
+                FloatGemm.gemm(count, columns, dim, 1f, scratch[0], 0, dim, 1, matrices, matrix * dim * columns, columns,
+                        scratch[1], 0, columns, false);
+                for (int i = 0; i < count; i++) {
+                    buckets.assign(row, from + i, scratch[1], i * columns);
+                }
+            });
+    }
+
+    /** Where a hash writes its buckets, and how a position's projections become its K buckets. */
+    private final class Buckets {
+        private final int[] ids;       // (N, K, L)
+        private final boolean[] padded;
+        private final int length;
+        private final int perRound;
+        private final int perRoundBuckets;
+
+        Buckets(int[] ids, boolean[] padded, int length, int perRound) {
+            this.ids = ids;
+            this.padded = padded;
+            this.length = length;
+            this.perRound = perRound;
+            this.perRoundBuckets = buckets + (padded == null ? 0 : 1);
+        }
+
+        /** The K buckets of position t of row {@code row} from its projections {@code x[at .. at + K*S)}. */
+        void assign(int row, int t, float[] x, int at) {
+            boolean isPadding = padded != null && padded[row * length + t];
+            for (int k = 0; k < hashes; k++) {
+                int bucket = 0;
+                int product = 1;
+                int offset = at + k * perRound;
+                for (int factor : bucketFactors) {
+                    bucket += product * BucketArgmax.ofPlusMinus(x, offset, factor / 2);
+                    product *= factor;
+                    offset += factor / 2;
+                }
+                ids[(row * hashes + k) * length + t] = k * perRoundBuckets + (isPadding ? buckets : bucket);
+            }
+        }
+
+        void assign(int row, int t, double[] x, int at) {
+            boolean isPadding = padded != null && padded[row * length + t];
+            for (int k = 0; k < hashes; k++) {
+                int bucket = 0;
+                int product = 1;
+                int offset = at + k * perRound;
+                for (int factor : bucketFactors) {
+                    bucket += product * BucketArgmax.ofPlusMinus(x, offset, factor / 2);
+                    product *= factor;
+                    offset += factor / 2;
+                }
+                ids[(row * hashes + k) * length + t] = k * perRoundBuckets + (isPadding ? buckets : bucket);
+            }
+        }
     }
 
     /**

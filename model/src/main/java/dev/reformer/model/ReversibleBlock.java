@@ -68,6 +68,7 @@ public final class ReversibleBlock extends Module {
         gOut.backward(dy2);                                   // G's parameters, and dG/dy1^T dy2 into y1Leaf
         Tensor x2 = y2.sub(gOut.data());
         Tensor dy1Total = dy1.add(y1Leaf.grad());
+        y1Leaf.release();
 
         Variable x2Leaf = Variable.parameter(x2);
         Variable fOut;
@@ -76,7 +77,9 @@ public final class ReversibleBlock extends Module {
         }
         fOut.backward(dy1Total);                              // F's parameters, and dF/dx2^T dy1' into x2Leaf
         Tensor x1 = y1.sub(fOut.data());
-        return new Step(x1, x2, dy1Total, dy2.add(x2Leaf.grad()));
+        Tensor dx2 = dy2.add(x2Leaf.grad());
+        x2Leaf.release();
+        return new Step(x1, x2, dy1Total, dx2);
     }
 
     /** The two seeds a block seed yields: F's draws come from the first, G's from the second. */

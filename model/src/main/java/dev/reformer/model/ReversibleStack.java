@@ -5,6 +5,7 @@ import dev.reformer.autograd.CustomFunction;
 import dev.reformer.autograd.GradMode;
 import dev.reformer.autograd.Variable;
 import dev.reformer.tensor.Generator;
+import dev.reformer.tensor.MemoryScope;
 import dev.reformer.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.List;
@@ -61,11 +62,28 @@ public final class ReversibleStack implements BlockStack {
             try (GradMode.Scope off = GradMode.disabled()) {
                 for (int i = 0; i < blocks.size(); i++) {
                     replays[i] = HashReplay.recording();
-                    s = blocks.get(i).forward(s.first(), s.second(), padding, seeds[i], replays[i]);
+                    ReversibleBlock.Streams next;
+                    // Each block's activations go back to the pool when it is done; only its
+                    // outputs (the next block's inputs) and its LSH buckets are kept.
+                    try (MemoryScope block = MemoryScope.open()) {
+                        next = blocks.get(i).forward(s.first(), s.second(), padding, seeds[i], replays[i]);
+                        block.keep(next.first().data());
+                        block.keep(next.second().data());
+                        replays[i].recorded().forEach(block::keep);
+                    }
+                    if (i > 0) {
+                        s.first().data().free(); // the previous block's outputs, read by this block
+                        s.second().data().free();
+                    }
+                    s = next;
                     buckets.addAll(replays[i].recorded());
                 }
             }
             Tensor y = Tensor.concat(2, s.first().data(), s.second().data());           // (B, L, 2d)
+            if (!blocks.isEmpty()) {
+                s.first().data().free();
+                s.second().data().free();
+            }
             saveForBackward(y);
             saveForBackward(buckets.toArray(new Tensor[0])); // (N, K, L) per LSH layer, for the memory count
             return y;
@@ -73,7 +91,8 @@ public final class ReversibleStack implements BlockStack {
 
         @Override
         protected Tensor[] backward(Tensor g) {
-            // Walk back through the blocks, rebuilding each one's inputs from its outputs.
+            // Walk back through the blocks, rebuilding each one's inputs from its outputs; each
+            // step's recomputed activations go back to the pool as soon as the step is done.
             Tensor y = saved(0);
             long d = y.size(2) / 2;
             Tensor y1 = y.slice(2, 0, d);
@@ -81,13 +100,30 @@ public final class ReversibleStack implements BlockStack {
             Tensor dy1 = g.slice(2, 0, d);
             Tensor dy2 = g.slice(2, d, 2 * d);
             for (int i = blocks.size() - 1; i >= 0; i--) {
-                ReversibleBlock.Step step = blocks.get(i).backwardStep(y1, y2, dy1, dy2, padding, seeds[i], replays[i]);
+                ReversibleBlock.Step step;
+                try (MemoryScope scope = MemoryScope.open()) {
+                    step = blocks.get(i).backwardStep(y1, y2, dy1, dy2, padding, seeds[i], replays[i]);
+                    for (Tensor t : new Tensor[] {step.x1(), step.x2(), step.dx1(), step.dx2()}) {
+                        scope.keep(t);
+                    }
+                }
+                if (i < blocks.size() - 1) {
+                    for (Tensor t : new Tensor[] {y1, y2, dy1, dy2}) {
+                        t.free(); // the previous step's results, consumed by this step
+                    }
+                }
                 y1 = step.x1();
                 y2 = step.x2();
                 dy1 = step.dx1();
                 dy2 = step.dx2();
             }
-            return new Tensor[] {needsGrad(0) ? Tensor.concat(2, dy1, dy2) : null};
+            Tensor dx = needsGrad(0) ? Tensor.concat(2, dy1, dy2) : null;
+            if (!blocks.isEmpty()) {
+                for (Tensor t : new Tensor[] {y1, y2, dy1, dy2}) {
+                    t.free();
+                }
+            }
+            return new Tensor[] {dx};
         }
     }
 }

@@ -112,7 +112,9 @@ class ReversibleTest {
         }
         assertThat(stored[1]).isGreaterThan(3 * stored[0]);
         assertThat(stored[2]).isGreaterThan(2 * stored[1]);
-        assertThat(stored[2]).isGreaterThan(100 * reversible[2]);
+        // 12 stored layers keep about 80x what the reversible stack keeps (fused GELU and layer
+        // norm save far less than their compositions did, which was about 200x).
+        assertThat(stored[2]).isGreaterThan(50 * reversible[2]);
     }
 
     @Test

@@ -32,6 +32,7 @@ import org.nd4j.linalg.factory.Nd4j;
  *   <li>comparison and selection: {@code gt lt eq where}</li>
  *   <li>reductions over axes with keepdims: {@code sum max mean argmax}</li>
  *   <li>fused rows (last axis): {@code softmax logSoftmax logsumexp layerNorm} and their backwards</li>
+ *   <li>fused elementwise: {@code gelu} and its backward</li>
  *   <li>{@code matmul} (2-d, batched, and batched-by-2-d)</li>
  *   <li>layout: {@code reshape permute slice concat expand}</li>
  *   <li>indexing: {@code gather scatterAdd argsort oneHot}</li>
@@ -369,6 +370,9 @@ public final class Tensor {
 
     /** Whether the elements lie densely in row-major order (axes of size 1 may have any stride). */
     private static boolean isRowMajor(INDArray a) {
+        if (a.length() == 0) {
+            return true; // nothing to lay out (ND4J gives empty arrays zero strides)
+        }
         long[] shape = a.shape();
         long[] stride = a.stride();
         long expected = 1;
@@ -418,6 +422,37 @@ public final class Tensor {
     public Tensor relu() {
         requireFloating("relu");
         return unary(Elementwise.Unary.RELU);
+    }
+
+    /**
+     * GELU, tanh form: {@code 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))}, one pass (the
+     * composition of primitives writes ten tensors of x's size and keeps them for the backward).
+     */
+    public Tensor gelu() {
+        requireFloating("gelu");
+        if (!Elementwise.vectorized(dtype)) {
+            Tensor inner = add(mul(this).mul(this).mul(0.044715)).mul(Math.sqrt(2 / Math.PI));
+            return mul(inner.tanh().add(1.0)).mul(0.5);
+        }
+        Tensor out = empty(dtype, shape());
+        VectorKernels.gelu(contiguous(), null, out);
+        return out;
+    }
+
+    /** The gradient of x for {@code y = gelu(x)} and y's gradient g: {@code g dy/dx} (see {@link #gelu}). */
+    public static Tensor geluBackward(Tensor x, Tensor g) {
+        x.checkSameShape("geluBackward", g);
+        if (!Elementwise.vectorized(x.dtype)) {
+            double c = Math.sqrt(2 / Math.PI);
+            Tensor x2 = x.mul(x);
+            Tensor t = x.add(x2.mul(x).mul(0.044715)).mul(c).tanh();
+            Tensor du = x2.mul(3 * 0.044715).add(1.0).mul(c);
+            Tensor dy = t.add(1.0).mul(0.5).add(x.mul(0.5).mul(t.mul(t).neg().add(1.0)).mul(du));
+            return dy.mul(g);
+        }
+        Tensor out = empty(x.dtype, x.shape());
+        VectorKernels.gelu(x.contiguous(), g.contiguous(), out);
+        return out;
     }
 
     private Tensor unary(Elementwise.Unary op) {

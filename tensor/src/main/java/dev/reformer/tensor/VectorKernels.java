@@ -95,6 +95,93 @@ final class VectorKernels {
         };
     }
 
+    // ------------------------------------------------------------------ GELU
+
+    /** sqrt(2/pi) and the cubic coefficient of GELU's tanh form. */
+    private static final double GELU_C = Math.sqrt(2 / Math.PI);
+    private static final double GELU_A = 0.044715;
+
+    /**
+     * {@code out = 0.5 x (1 + tanh(u))} with {@code u = sqrt(2/pi) (x + 0.044715 x^3)} when
+     * {@code g} is null; else the backward, {@code out = g dy/dx} with
+     * {@code dy/dx = 0.5 (1 + tanh u) + 0.5 x (1 - tanh^2 u) sqrt(2/pi) (1 + 3 * 0.044715 x^2)}.
+     * x, g and out are contiguous of one floating dtype.
+     */
+    static void gelu(Tensor x, Tensor g, Tensor out) {
+        ByteBuffer xb = x.nio();
+        ByteBuffer gb = g == null ? null : g.nio();
+        ByteBuffer ob = out.nio();
+        long xo = x.elementOffset();
+        long go = g == null ? 0 : g.elementOffset();
+        long oo = out.elementOffset();
+        int n = Math.toIntExact(out.numel());
+        boolean isFloat = x.dtype() == DType.FLOAT32;
+        int blocks = (n + BLOCK - 1) / BLOCK;
+        Parallel.forRange(blocks, 1, (from, to) -> {
+            for (int blk = from; blk < to; blk++) {
+                int start = blk * BLOCK;
+                int len = Math.min(BLOCK, n - start);
+                if (isFloat) {
+                    geluF(xb, (int) (xo + start), gb, (int) (go + start), ob, (int) (oo + start), len);
+                } else {
+                    geluD(xb, (int) (xo + start), gb, (int) (go + start), ob, (int) (oo + start), len);
+                }
+            }
+        });
+    }
+
+    private static void geluF(ByteBuffer x, int xi, ByteBuffer g, int gi, ByteBuffer o, int oi, int n) {
+        float c = (float) GELU_C;
+        float a = (float) GELU_A;
+        int i = 0;
+        for (; i < F.loopBound(n); i += F.length()) {
+            FloatVector v = FloatVector.fromByteBuffer(F, x, 4 * (xi + i), NATIVE);
+            FloatVector v2 = v.mul(v);
+            FloatVector t = v2.mul(a).add(1f).mul(v).mul(c).lanewise(VectorOperators.TANH);
+            if (g == null) {
+                t.add(1f).mul(v).mul(0.5f).intoByteBuffer(o, 4 * (oi + i), NATIVE);
+            } else {
+                FloatVector du = v2.mul(3 * a).add(1f).mul(c);
+                FloatVector dy = t.add(1f).mul(0.5f).add(v.mul(0.5f).mul(t.mul(t).neg().add(1f)).mul(du));
+                dy.mul(FloatVector.fromByteBuffer(F, g, 4 * (gi + i), NATIVE)).intoByteBuffer(o, 4 * (oi + i), NATIVE);
+            }
+        }
+        for (; i < n; i++) {
+            double v = x.getFloat(4 * (xi + i));
+            double dy = g == null ? geluScalar(v) : geluDerivative(v) * g.getFloat(4 * (gi + i));
+            o.putFloat(4 * (oi + i), (float) dy);
+        }
+    }
+
+    private static void geluD(ByteBuffer x, int xi, ByteBuffer g, int gi, ByteBuffer o, int oi, int n) {
+        int i = 0;
+        for (; i < D.loopBound(n); i += D.length()) {
+            DoubleVector v = DoubleVector.fromByteBuffer(D, x, 8 * (xi + i), NATIVE);
+            DoubleVector v2 = v.mul(v);
+            DoubleVector t = v2.mul(GELU_A).add(1).mul(v).mul(GELU_C).lanewise(VectorOperators.TANH);
+            if (g == null) {
+                t.add(1).mul(v).mul(0.5).intoByteBuffer(o, 8 * (oi + i), NATIVE);
+            } else {
+                DoubleVector du = v2.mul(3 * GELU_A).add(1).mul(GELU_C);
+                DoubleVector dy = t.add(1).mul(0.5).add(v.mul(0.5).mul(t.mul(t).neg().add(1)).mul(du));
+                dy.mul(DoubleVector.fromByteBuffer(D, g, 8 * (gi + i), NATIVE)).intoByteBuffer(o, 8 * (oi + i), NATIVE);
+            }
+        }
+        for (; i < n; i++) {
+            double v = x.getDouble(8 * (xi + i));
+            o.putDouble(8 * (oi + i), g == null ? geluScalar(v) : geluDerivative(v) * g.getDouble(8 * (gi + i)));
+        }
+    }
+
+    static double geluScalar(double v) {
+        return 0.5 * v * (1 + Math.tanh(GELU_C * (v + GELU_A * v * v * v)));
+    }
+
+    static double geluDerivative(double v) {
+        double t = Math.tanh(GELU_C * (v + GELU_A * v * v * v));
+        return 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * GELU_C * (1 + 3 * GELU_A * v * v);
+    }
+
     // ------------------------------------------------------------------ binary with broadcasting
 
     /**
@@ -386,6 +473,10 @@ final class VectorKernels {
         long oo = out.elementOffset();
         boolean isFloat = x.dtype() == DType.FLOAT32;
         int r = Math.toIntExact(reduced);
+        if (inner == 1 && isFloat && r <= BLOCK) {
+            HeapRows.foldRows(fold, x, out, r); // rows re-read in place: faster from the heap (see HeapRows)
+            return;
+        }
         if (inner == 1) {
             int rows = Math.toIntExact(outer);
             int blocks = (r + BLOCK - 1) / BLOCK;

@@ -90,4 +90,12 @@ class MemoryScopeTest {
         outer.close();
         assertThat(MemoryScope.current()).isNull();
     }
+
+    @Test
+    void emptyTensorsAreContiguousAndReadable() {
+        Tensor none = Tensor.zeros(DType.FLOAT32, 0, 3);
+        assertThat(none.numel()).isZero();
+        assertThat(none.toFloatArray()).isEmpty();
+        assertThat(none.permute(1, 0).toFloatArray()).isEmpty();
+    }
 }

@@ -81,8 +81,13 @@ public final class Functional {
         return rank > 0 && (axis == -1 || axis == rank - 1);
     }
 
-    /** GELU, tanh form: {@code 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))}. */
+    /** GELU, tanh form: {@code 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))}, one fused op. */
     public static Variable gelu(Variable x) {
+        return new FusedOps.Gelu().apply(x);
+    }
+
+    /** {@link #gelu} composed of primitives: the reference the fused op is tested against. */
+    public static Variable geluComposed(Variable x) {
         Variable cube = x.mul(x).mul(x);
         Variable inner = x.add(cube.mul(0.044715)).mul(Math.sqrt(2 / Math.PI));
         return x.mul(inner.tanh().add(1.0)).mul(0.5);
