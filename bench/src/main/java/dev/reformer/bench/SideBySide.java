@@ -27,7 +27,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  *   CONFIG: lsh:4096:4, lsh:4096:4:causal, full:1024, dupstep, lm, primitives; default: the issue's set
  * </pre>
  * Our processes get {@code OMP_NUM_THREADS=2}, {@code OMP_WAIT_POLICY=PASSIVE},
- * {@code OPENBLAS_THREAD_TIMEOUT=4}, the vector module and a 64 MB young generation, as the
+ * {@code OPENBLAS_THREAD_TIMEOUT=4}, {@code OPENBLAS_CORETYPE} chosen as the launcher does, the
+ * vector module, a 64 MB young generation and a 1 GB heap, as the
  * launcher gives them (tensors live off the heap; a small young generation keeps the collector
  * from growing the heap, and the resident size, far past what the Java objects need); the peer
  * runs through its own {@code run.sh} (2 threads, jemalloc). Requires the peer set up with
@@ -100,7 +101,7 @@ public final class SideBySide {
         String java = ProcessHandle.current().info().command().orElse("java");
         String classpath = System.getProperty("java.class.path");
         String main = config.equals("primitives") ? PrimitivesRunner.class.getName() : StepRunner.class.getName();
-        List<String> command = new ArrayList<>(List.of(java, "--add-modules", "jdk.incubator.vector", "-Xmn64m", "-cp",
+        List<String> command = new ArrayList<>(List.of(java, "--add-modules", "jdk.incubator.vector", "-Xmn64m", "-Xmx1g", "-cp",
                 classpath, main));
         if (!config.equals("primitives")) {
             command.add(config);
@@ -109,7 +110,34 @@ public final class SideBySide {
         pb.environment().put("OMP_NUM_THREADS", "2");
         pb.environment().put("OMP_WAIT_POLICY", "PASSIVE");
         pb.environment().put("OPENBLAS_THREAD_TIMEOUT", "4");
+        String coreType = openBlasCoreType();
+        if (coreType != null) {
+            pb.environment().put("OPENBLAS_CORETYPE", coreType);
+        }
         return results(pb);
+    }
+
+    /**
+     * The OpenBLAS kernels the launcher asks for: Skylake-X where the CPU has AVX-512 F/BW/DQ/VL
+     * (ND4J's OpenBLAS 0.3.19 otherwise takes Sapphire Rapids for a Cooper Lake and runs its
+     * SSE3 sgemm kernel), unless the caller chose; else null, OpenBLAS's own choice.
+     */
+    static String openBlasCoreType() throws IOException {
+        String chosen = System.getenv("OPENBLAS_CORETYPE");
+        if (chosen != null) {
+            return chosen;
+        }
+        Path cpuinfo = Path.of("/proc/cpuinfo");
+        if (!Files.isReadable(cpuinfo)) {
+            return null;
+        }
+        for (String line : Files.readAllLines(cpuinfo)) {
+            if (line.startsWith("flags")) {
+                List<String> flags = List.of(line.substring(line.indexOf(':') + 1).trim().split("\\s+"));
+                return flags.containsAll(List.of("avx512f", "avx512bw", "avx512dq", "avx512vl")) ? "SkylakeX" : null;
+            }
+        }
+        return null;
     }
 
     private static List<JsonNode> runPeer(String config, Path peer) throws IOException, InterruptedException {

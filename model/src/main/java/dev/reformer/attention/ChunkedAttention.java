@@ -86,22 +86,22 @@ final class ChunkedAttention extends CustomFunction {
         Tensor lse = saved(shared ? 3 : 4);
         long[] shape = q.shape();
         if (vectorized(q.dtype())) {
-            Tensor dOut = g;
+            // The kernel writes each item's query gradient over its dOut row: dOut must be ours.
+            Tensor dOut = Tensor.empty(g.dtype(), perItem.shape());
             double[] dLse = new double[problem.rows() * problem.items()];
             if (lse != null) {
-                dOut = Tensor.empty(g.dtype(), perItem.shape());
                 dLse = RoundCombination.backward(g.floats(), perItem.floats(), lse.toDoubleArray(), problem,
                         dOut.writableFloats());
+            } else {
+                dOut.writableFloats().put(0, g.floats(), 0, (int) g.numel());
             }
             Tensor dq = Tensor.empty(q.dtype(), shape);
             Tensor dk = shared ? null : Tensor.empty(q.dtype(), shape);
             Tensor dv = Tensor.empty(q.dtype(), shape);
             ChunkedAttentionKernel.backward(problem, q.floats(), k == null ? null : k.floats(), v.floats(),
-                    perItem.floats(), dOut.floats(), dLse, dq.writableFloats(), dk == null ? null : dk.writableFloats(),
+                    perItem.floats(), dOut.writableFloats(), dLse, dq.writableFloats(), dk == null ? null : dk.writableFloats(),
                     dv.writableFloats());
-            if (dOut != g) {
-                dOut.free();
-            }
+            dOut.free();
             return gradients(shared, dq, dk, dv);
         }
         double[] out = perItem.toDoubleArray();

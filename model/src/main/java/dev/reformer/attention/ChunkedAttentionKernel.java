@@ -77,7 +77,10 @@ final class ChunkedAttentionKernel {
 
     /**
      * Writes the gradients of q, k (separate keys only) and v (N, L, D) from those of the per-item
-     * outputs ({@code dOut}) and logsumexps ({@code dLse}); {@code out} holds the forward's per-item outputs.
+     * outputs ({@code dOut}) and logsumexps ({@code dLse}); {@code out} holds the forward's per-item
+     * outputs. Each item's query gradient is written over its {@code dOut} row once its segment
+     * has read that row (no other segment reads it), so {@code dOut} must be the caller's scratch
+     * and is overwritten.
      */
     static void backward(ChunkedAttentionProblem pb, FloatBuffer q, FloatBuffer k, FloatBuffer v, FloatBuffer out,
             FloatBuffer dOut, double[] dLse, FloatBuffer dq, FloatBuffer dk, FloatBuffer dv) {
@@ -91,7 +94,6 @@ final class ChunkedAttentionKernel {
         int[] dedupeSlots = pb.spec().dedupe() ? slotOf : null;
         float[][] keyGrads = new float[rows * segments.count][];
         float[][] valueGrads = new float[rows * segments.count][];
-        float[][] queryGrads = new float[rows * segments.count][];
         float scale = (float) pb.spec().scale();
         Parallel.forRange(rows * segments.count, 1, (from, to) -> {
             Segment seg = new Segment(pb);
@@ -102,7 +104,6 @@ final class ChunkedAttentionKernel {
                 seg.gatherGradients(row, out, dOut, dLse);
                 float[] dKeys = ScratchArrays.zeroedFloats(seg.extended * c * d);
                 float[] dValues = ScratchArrays.zeroedFloats(seg.extended * c * d);
-                float[] dQueries = ScratchArrays.floats((seg.end - seg.first) * c * d); // every row is written
                 for (int chunk = seg.first; chunk < seg.end; chunk++) {
                     seg.weights(chunk, dedupeSlots);
                     seg.logitGradients(chunk);
@@ -113,11 +114,13 @@ final class ChunkedAttentionKernel {
                     // dK += scale dS^T Q: (W, C) x (C, D)
                     FloatGemm.gemm(seg.w, d, c, scale, seg.dLogits, 0, 1, seg.w, seg.queries, core, d, dKeys, window, d, true);
                     // dQ = scale dS K: (C, W) x (W, D)
-                    FloatGemm.gemm(c, d, seg.w, scale, seg.dLogits, 0, seg.w, 1, seg.keys, window, d, dQueries, core, d, false);
+                    FloatGemm.gemm(c, d, seg.w, scale, seg.dLogits, 0, seg.w, 1, seg.keys, window, d, seg.o, 0, d, false);
+                    for (int i = 0; i < c; i++) {
+                        dOut.put((row * items + seg.queryItem[core / d + i]) * d, seg.o, i * d, d);
+                    }
                 }
                 keyGrads[task] = dKeys;
                 valueGrads[task] = dValues;
-                queryGrads[task] = dQueries;
             }
         });
         // Per position: its K items' query gradients and its K slots' key and value gradients from
@@ -128,6 +131,7 @@ final class ChunkedAttentionKernel {
             float[] sk = new float[d];
             float[] sv = new float[d];
             float[] x = new float[d];
+            float[] own = new float[d];
             for (int rt = from; rt < to; rt++) {
                 int row = rt / length;
                 int t = rt % length;
@@ -136,8 +140,8 @@ final class ChunkedAttentionKernel {
                 java.util.Arrays.fill(sv, 0f);
                 for (int r = 0; r < pb.spec().rounds(); r++) {
                     int slot = slotOf[row * items + r * length + t];
-                    int home = slot / c / SEGMENT;
-                    add(queryGrads[row * segments.count + home], (slot - home * SEGMENT * c) * d, sq, d);
+                    dOut.get((row * items + r * length + t) * d, x, 0, d); // now the item's query gradient
+                    add(x, 0, sq, d);
                     for (long source : segments.sources(slot / c)) {
                         int g = (int) (source >>> 32);
                         int at = ((int) source * c + slot % c) * d;
@@ -146,8 +150,8 @@ final class ChunkedAttentionKernel {
                     }
                 }
                 if (shared) {
-                    q.get(rt * d, x, 0, d);
-                    addNormalizationBackward(x, sk, sq, d);
+                    q.get(rt * d, own, 0, d);
+                    addNormalizationBackward(own, sk, sq, d);
                 } else {
                     dk.put(rt * d, sk, 0, d);
                 }
@@ -158,7 +162,6 @@ final class ChunkedAttentionKernel {
         for (int task = 0; task < keyGrads.length; task++) {
             ScratchArrays.give(keyGrads[task]);
             ScratchArrays.give(valueGrads[task]);
-            ScratchArrays.give(queryGrads[task]);
         }
     }
 

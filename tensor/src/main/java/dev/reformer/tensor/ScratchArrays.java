@@ -8,7 +8,7 @@ import java.util.Map;
  * Heap arrays that fused kernels borrow for one call and give back, so that a training loop does
  * not leave hundreds of megabytes of garbage per step for the collector (the resident size then
  * grows to whatever heap the JVM allows itself before collecting). Kept by exact length, at most
- * {@code reformer.scratchMegabytes} (default 512) in all; beyond that a given-back array is simply
+ * {@code reformer.scratchMegabytes} (default 256) in all; beyond that a given-back array is simply
  * dropped.
  *
  * <pre>{@code
@@ -21,7 +21,7 @@ import java.util.Map;
  * }</pre>
  */
 public final class ScratchArrays {
-    private static final long CAPACITY = Long.getLong("reformer.scratchMegabytes", 512) << 20;
+    private static final long CAPACITY = Long.getLong("reformer.scratchMegabytes", 256) << 20;
     private static final Map<Integer, ArrayDeque<float[]>> FLOATS = new HashMap<>();
     private static long cachedBytes;
 
