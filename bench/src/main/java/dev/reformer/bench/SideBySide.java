@@ -47,6 +47,7 @@ public final class SideBySide {
             configs.add("lsh:4096:" + k);
         }
         configs.add("lsh:16384:4");
+        configs.add("lsh:65536:4");
         configs.add("lsh:1024:4:causal");
         for (int l : new int[] {1024, 4096, 16384}) {
             configs.add("full:" + l);

@@ -49,8 +49,11 @@ public final class Workloads {
             }
         }
 
-        /** The peer's JSON description ({@code run.sh --one}); null for kinds the peer does not have. */
+        /** The peer's JSON description ({@code run.sh --one}); null where the peer has no such run (local, L > 16384). */
         public String peerJson() {
+            if (length > TOKENS) {
+                return null; // the peer's harness runs 16,384 tokens as B = 16384 / L sequences
+            }
             return switch (kind) {
                 case "lsh" -> String.format(Locale.ROOT, "{\"kind\":\"lsh\",\"L\":%d,\"n_hashes\":%d,\"causal\":%s}", length,
                         hashes, causal);
