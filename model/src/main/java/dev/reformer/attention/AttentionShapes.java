@@ -37,4 +37,22 @@ final class AttentionShapes {
             }
         }
     }
+
+    /**
+     * A (B, L) bool padding mask as one flag per (example, head) row and position, (N, L) with
+     * N = B * H, for the fused ops; null stays null.
+     */
+    static boolean[] paddingPerRow(Tensor padding, long heads) {
+        if (padding == null) {
+            return null;
+        }
+        long batch = padding.size(0);
+        long length = padding.size(1);
+        long[] values = padding.reshape(batch, 1, length).expand(batch, heads, length).cast(DType.INT64).toLongArray();
+        boolean[] padded = new boolean[values.length];
+        for (int i = 0; i < values.length; i++) {
+            padded[i] = values[i] != 0;
+        }
+        return padded;
+    }
 }

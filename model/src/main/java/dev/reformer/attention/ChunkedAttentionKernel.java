@@ -151,7 +151,7 @@ final class ChunkedAttentionKernel {
                 }
                 if (shared) {
                     q.get(rt * d, own, 0, d);
-                    addNormalizationBackward(own, sk, sq, d);
+                    KeyNormalization.addBackward(own, 0, sk, sq, d);
                 } else {
                     dk.put(rt * d, sk, 0, d);
                 }
@@ -172,43 +172,6 @@ final class ChunkedAttentionKernel {
         }
         for (; i < n; i++) {
             dst[i] += src[from + i];
-        }
-    }
-
-    /** Row {@code x / max(|x|, 1e-12)} in place (see {@link Masks#normalize}). */
-    private static void normalize(float[] x, int at, int d) {
-        FloatVector acc = FloatVector.zero(F);
-        int e = 0;
-        for (; e < F.loopBound(d); e += F.length()) {
-            FloatVector v = FloatVector.fromArray(F, x, at + e);
-            acc = v.fma(v, acc);
-        }
-        double squared = acc.reduceLanes(VectorOperators.ADD);
-        for (; e < d; e++) {
-            squared += (double) x[at + e] * x[at + e];
-        }
-        float inverse = (float) (1.0 / Math.sqrt(Math.max(squared, 1e-24)));
-        e = 0;
-        for (; e < F.loopBound(d); e += F.length()) {
-            FloatVector.fromArray(F, x, at + e).mul(inverse).intoArray(x, at + e);
-        }
-        for (; e < d; e++) {
-            x[at + e] *= inverse;
-        }
-    }
-
-    /** {@code dx += (dk - x (x . dk) / |x|^2) / |x|} for one row (dk is the gradient of {@code x / |x|}). */
-    private static void addNormalizationBackward(float[] x, float[] dk, float[] dx, int d) {
-        double squared = 0;
-        double along = 0;
-        for (int e = 0; e < d; e++) {
-            squared += (double) x[e] * x[e];
-            along += (double) x[e] * dk[e];
-        }
-        double norm = Math.sqrt(Math.max(squared, 1e-24));
-        double projection = squared >= 1e-24 ? along / (norm * norm) : 0;
-        for (int e = 0; e < d; e++) {
-            dx[e] += (float) ((dk[e] - x[e] * projection) / norm);
         }
     }
 
@@ -343,7 +306,7 @@ final class ChunkedAttentionKernel {
                     int from = (row * length + p) * d;
                     if (kAll == null) {
                         qAll.get(from, keys, j * d, d);
-                        normalize(keys, j * d, d);
+                        KeyNormalization.normalize(keys, j * d, d);
                     } else {
                         kAll.get(from, keys, j * d, d);
                     }

@@ -204,7 +204,7 @@ final class FlashAttentionKernel {
                 }
                 if (shared) {
                     System.arraycopy(dKeys, rt * d, sk, 0, d);
-                    addNormalizationBackward(queries, rt * d, sk, sq, d);
+                    KeyNormalization.addBackward(queries, rt * d, sk, sq, d);
                 } else {
                     dk.put(rt * d, dKeys, rt * d, d);
                 }
@@ -248,7 +248,7 @@ final class FlashAttentionKernel {
                 int base = row * length * d;
                 if (k == null) {
                     for (int t = 0; t < length; t++) {
-                        normalize(keys, base + t * d, d);
+                        KeyNormalization.normalize(keys, base + t * d, d);
                     }
                 }
                 transpose(keys, keysT, base, length, d);
@@ -271,33 +271,6 @@ final class FlashAttentionKernel {
                     to[block + e * cols + j] = from[block + j * d + e];
                 }
             }
-        }
-    }
-
-    /** Row {@code x / max(|x|, 1e-12)} in place (see {@link Masks#normalize}). */
-    private static void normalize(float[] x, int at, int d) {
-        double squared = 0;
-        for (int e = 0; e < d; e++) {
-            squared += (double) x[at + e] * x[at + e];
-        }
-        float inverse = (float) (1.0 / Math.sqrt(Math.max(squared, 1e-24)));
-        for (int e = 0; e < d; e++) {
-            x[at + e] *= inverse;
-        }
-    }
-
-    /** {@code dx += (dk - x (x . dk) / |x|^2) / |x|} for the row of {@code x} at {@code at}. */
-    private static void addNormalizationBackward(float[] x, int at, float[] dk, float[] dx, int d) {
-        double squared = 0;
-        double along = 0;
-        for (int e = 0; e < d; e++) {
-            squared += (double) x[at + e] * x[at + e];
-            along += (double) x[at + e] * dk[e];
-        }
-        double norm = Math.sqrt(Math.max(squared, 1e-24));
-        double projection = squared >= 1e-24 ? along / (norm * norm) : 0;
-        for (int e = 0; e < d; e++) {
-            dx[e] += (float) ((dk[e] - x[at + e] * projection) / norm);
         }
     }
 

@@ -2,7 +2,6 @@ package dev.reformer.attention;
 
 import dev.reformer.autograd.Variable;
 import dev.reformer.autograd.nn.Functional;
-import dev.reformer.tensor.DType;
 import dev.reformer.tensor.Generator;
 import dev.reformer.tensor.Tensor;
 import java.util.OptionalDouble;
@@ -61,14 +60,7 @@ public final class FullAttention implements Attention {
         int n = (int) (s[0] * s[1]);
         int length = (int) s[2];
         int dim = (int) s[3];
-        boolean[] padded = null;
-        if (padding != null) {
-            long[] values = padding.reshape(s[0], 1, length).expand(s[0], s[1], length).cast(DType.INT64).toLongArray();
-            padded = new boolean[values.length];
-            for (int i = 0; i < values.length; i++) {
-                padded[i] = values[i] != 0;
-            }
-        }
+        boolean[] padded = AttentionShapes.paddingPerRow(padding, s[1]);
         ChunkedAttentionProblem problem = FlashAttention.problem(n, length, dim, causal, logitScale,
                 selfMaskValue.orElse(Double.NaN), padded);
         Variable q3 = q.reshape(n, length, dim);                                         // (N, L, D)

@@ -72,14 +72,7 @@ public final class LocalAttention implements Attention {
         long dim = s[3];
         ChunkedAttentionSpec spec = new ChunkedAttentionSpec(1, chunkLength, chunksBefore, chunksAfter, false, causal,
                 logitScale, selfMaskValue.orElse(Double.NaN), false);
-        boolean[] padded = null;
-        if (padding != null) {
-            long[] values = padding.reshape(s[0], 1, length).expand(s[0], s[1], length).cast(DType.INT64).toLongArray();
-            padded = new boolean[values.length];
-            for (int i = 0; i < values.length; i++) {
-                padded[i] = values[i] != 0;
-            }
-        }
+        boolean[] padded = AttentionShapes.paddingPerRow(padding, s[1]);
         ChunkedAttentionProblem problem = new ChunkedAttentionProblem(spec, (int) n, (int) length, (int) dim, null, padded);
         Variable q3 = q.reshape(n, length, dim);                                         // (N, L, D)
         Variable v3 = v.reshape(n, length, dim);

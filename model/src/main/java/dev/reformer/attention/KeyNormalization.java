@@ -1,0 +1,55 @@
+package dev.reformer.attention;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Shared-QK attention's keys for the float kernels, one row of D at a time:
+ * {@code k = x / max(|x|, 1e-12)} (see {@link Masks#normalize}, the composition it matches) and
+ * its backward, {@code dx += (dk - x (x . dk) / |x|^2) / |x|}, where the floor makes the norm a
+ * constant ({@code dx += dk / 1e-12}).
+ */
+final class KeyNormalization {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+
+    private KeyNormalization() {
+    }
+
+    /** Row {@code x[at .. at + d)} normalised in place; the squared norm is summed in double. */
+    static void normalize(float[] x, int at, int d) {
+        FloatVector acc = FloatVector.zero(F);
+        int e = 0;
+        for (; e < F.loopBound(d); e += F.length()) {
+            FloatVector v = FloatVector.fromArray(F, x, at + e);
+            acc = v.fma(v, acc);
+        }
+        double squared = acc.reduceLanes(VectorOperators.ADD);
+        for (; e < d; e++) {
+            squared += (double) x[at + e] * x[at + e];
+        }
+        float inverse = (float) (1.0 / Math.sqrt(Math.max(squared, 1e-24)));
+        e = 0;
+        for (; e < F.loopBound(d); e += F.length()) {
+            FloatVector.fromArray(F, x, at + e).mul(inverse).intoArray(x, at + e);
+        }
+        for (; e < d; e++) {
+            x[at + e] *= inverse;
+        }
+    }
+
+    /** {@code dx[0..d) += (dk - x (x . dk) / |x|^2) / |x|} for the row {@code x[at .. at + d)}, in double. */
+    static void addBackward(float[] x, int at, float[] dk, float[] dx, int d) {
+        double squared = 0;
+        double along = 0;
+        for (int e = 0; e < d; e++) {
+            squared += (double) x[at + e] * x[at + e];
+            along += (double) x[at + e] * dk[e];
+        }
+        double norm = Math.sqrt(Math.max(squared, 1e-24));
+        double projection = squared >= 1e-24 ? along / (norm * norm) : 0;
+        for (int e = 0; e < d; e++) {
+            dx[e] += (float) ((dk[e] - x[at + e] * projection) / norm);
+        }
+    }
+}
