@@ -44,15 +44,26 @@ final class Backprop {
                 if (gradOutput == null) {
                     continue; // every consumer of this op's output returned no gradient for it
                 }
+                Tensor[] toLeaves = new Tensor[fn.arity()];
                 try (MemoryScope scope = MemoryScope.open()) {
                     Tensor[] inputGrads = fn.runBackward(gradOutput);
                     for (int j = 0; j < inputGrads.length; j++) {
-                        if (inputGrads[j] != null) {
-                            pass(fn, j, inputGrads[j], outputGrads);
+                        if (inputGrads[j] != null && fn.inputFunction(j) != null) {
+                            pass(fn.inputFunction(j), inputGrads[j], outputGrads);
+                        } else if (inputGrads[j] != null && fn.inputLeaf(j) != null) {
+                            toLeaves[j] = inputGrads[j].retain(); // carried out of the op's scope
                         }
                     }
                 } finally {
                     gradOutput.release();
+                }
+                // Leaves accumulate in the caller's scope: a gradient they replace stays readable
+                // until that scope closes, as Variable.zeroGrad promises.
+                for (int j = 0; j < toLeaves.length; j++) {
+                    if (toLeaves[j] != null) {
+                        fn.inputLeaf(j).accumulateGrad(toLeaves[j]);
+                        toLeaves[j].release();
+                    }
                 }
             }
         } finally {
@@ -60,17 +71,12 @@ final class Backprop {
         }
     }
 
-    /** Hands input j's gradient to the op that made input j, or to the leaf input j is. */
-    private static void pass(Function fn, int j, Tensor grad, Map<Function, Tensor> outputGrads) {
-        Function producer = fn.inputFunction(j);
-        if (producer != null) {
-            Tensor earlier = outputGrads.get(producer);
-            outputGrads.put(producer, (earlier == null ? grad : earlier.add(grad)).retain());
-            if (earlier != null) {
-                earlier.release();
-            }
-        } else if (fn.inputLeaf(j) != null) {
-            fn.inputLeaf(j).accumulateGrad(grad);
+    /** Adds a gradient to what the op that produced an input has received so far (the pass holds a share). */
+    private static void pass(Function producer, Tensor grad, Map<Function, Tensor> outputGrads) {
+        Tensor earlier = outputGrads.get(producer);
+        outputGrads.put(producer, (earlier == null ? grad : earlier.add(grad)).retain());
+        if (earlier != null) {
+            earlier.release();
         }
     }
 

@@ -6,8 +6,8 @@ import dev.reformer.tensor.Tensor;
  * Ops whose forward and backward each make one pass (per element, or per row over the last
  * axis), where their compositions of primitives (kept in
  * {@link dev.reformer.autograd.nn.Functional} as the reference) write a whole tensor per step.
- * On 16M floats PyTorch's fused softmax took 14 ms and its composed one 37 ms on this project's
- * machine; these are the same trade. The composed GELU kept ten tensors of the feed-forward's
+ * On 16M floats PyTorch's fused softmax took 12-14 ms and its composed one 37-40 ms on this
+ * project's machine; these are the same trade. The composed GELU kept ten tensors of the feed-forward's
  * hidden size alive for its backward, 80 MB of the duplication step's 175 MB peak.
  */
 public final class FusedOps {

@@ -12,8 +12,6 @@ import jdk.incubator.vector.VectorSpecies;
  * x[j] when it is at least as large as -min(x), else half + the first smallest x[j].
  */
 final class BucketArgmax {
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
-
     private BucketArgmax() {
     }
 
@@ -31,9 +29,9 @@ final class BucketArgmax {
         return values[best] >= -values[worst] ? best - from : half + worst - from;
     }
 
-    /** The float flavour: the largest and smallest values by vector, then the first index holding the winner. */
+    /** The float flavour: by vector where the vector module is loaded and the row is long enough. */
     static int ofPlusMinus(float[] values, int from, int half) {
-        if (half < 2 * F.length() || !Simd.enabled()) {
+        if (!Simd.enabled() || half < Vectorized.MIN_HALF) {
             int best = from;
             int worst = from;
             for (int j = from + 1; j < from + half; j++) {
@@ -46,38 +44,52 @@ final class BucketArgmax {
             }
             return values[best] >= -values[worst] ? best - from : half + worst - from;
         }
-        int end = from + half;
-        int full = from + F.loopBound(half);
-        FloatVector maxV = FloatVector.fromArray(F, values, from);
-        FloatVector minV = maxV;
-        for (int j = from + F.length(); j < full; j += F.length()) {
-            FloatVector v = FloatVector.fromArray(F, values, j);
-            maxV = maxV.max(v);
-            minV = minV.min(v);
-        }
-        float max = maxV.reduceLanes(VectorOperators.MAX);
-        float min = minV.reduceLanes(VectorOperators.MIN);
-        for (int j = full; j < end; j++) {
-            max = Math.max(max, values[j]);
-            min = Math.min(min, values[j]);
-        }
-        boolean plus = max >= -min;
-        float target = plus ? max : min;
-        return (plus ? 0 : half) + firstIndexOf(values, from, end, full, target) - from;
+        return Vectorized.ofPlusMinus(values, from, half);
     }
 
-    private static int firstIndexOf(float[] values, int from, int end, int full, float target) {
-        for (int j = from; j < full; j += F.length()) {
-            int lane = FloatVector.fromArray(F, values, j).eq(target).firstTrue();
-            if (lane < F.length()) {
-                return j + lane;
+    /**
+     * The vector path, in a class of its own so that nothing touches the vector module where it
+     * is not loaded (the JVM resolves this class only when a vector call reaches it).
+     */
+    private static final class Vectorized {
+        private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+        static final int MIN_HALF = 2 * F.length();
+
+        /** The largest and smallest values by vector, then the first index holding the winner. */
+        static int ofPlusMinus(float[] values, int from, int half) {
+            int end = from + half;
+            int full = from + F.loopBound(half);
+            FloatVector maxV = FloatVector.fromArray(F, values, from);
+            FloatVector minV = maxV;
+            for (int j = from + F.length(); j < full; j += F.length()) {
+                FloatVector v = FloatVector.fromArray(F, values, j);
+                maxV = maxV.max(v);
+                minV = minV.min(v);
             }
-        }
-        for (int j = full; j < end; j++) {
-            if (values[j] == target) {
-                return j;
+            float max = maxV.reduceLanes(VectorOperators.MAX);
+            float min = minV.reduceLanes(VectorOperators.MIN);
+            for (int j = full; j < end; j++) {
+                max = Math.max(max, values[j]);
+                min = Math.min(min, values[j]);
             }
+            boolean plus = max >= -min;
+            float target = plus ? max : min;
+            return (plus ? 0 : half) + firstIndexOf(values, from, end, full, target) - from;
         }
-        throw new IllegalStateException("bucket argmax: the extreme value vanished from its own row");
+
+        private static int firstIndexOf(float[] values, int from, int end, int full, float target) {
+            for (int j = from; j < full; j += F.length()) {
+                int lane = FloatVector.fromArray(F, values, j).eq(target).firstTrue();
+                if (lane < F.length()) {
+                    return j + lane;
+                }
+            }
+            for (int j = full; j < end; j++) {
+                if (values[j] == target) {
+                    return j;
+                }
+            }
+            throw new IllegalStateException("bucket argmax: the extreme value vanished from its own row");
+        }
     }
 }

@@ -78,6 +78,8 @@ final class ChunkedAttention extends CustomFunction {
 
     @Override
     protected Tensor[] backward(Tensor g) {
+        // d out / d out_r = w_r and d out / d lse_r = w_r (out_r - out); per item, with p = softmax(logits),
+        // d logit_j = p_j (dOut . v_j - dOut . out_r + d lse_r), d v_j += p_j dOut, d q, d k from d logit
         boolean shared = problem.spec().sharedQk();
         Tensor q = saved(0);
         Tensor k = shared ? null : saved(1);
@@ -88,11 +90,12 @@ final class ChunkedAttention extends CustomFunction {
         if (vectorized(q.dtype())) {
             // The kernel writes each item's query gradient over its dOut row: dOut must be ours.
             Tensor dOut = Tensor.empty(g.dtype(), perItem.shape());
-            double[] dLse = new double[problem.rows() * problem.items()];
+            double[] dLse;
             if (lse != null) {
                 dLse = RoundCombination.backward(g.floats(), perItem.floats(), lse.toDoubleArray(), problem,
                         dOut.writableFloats());
             } else {
+                dLse = new double[problem.rows() * problem.items()]; // one round: lse does not reach the output
                 dOut.writableFloats().put(0, g.floats(), 0, (int) g.numel());
             }
             Tensor dq = Tensor.empty(q.dtype(), shape);

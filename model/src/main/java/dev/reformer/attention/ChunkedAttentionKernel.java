@@ -6,7 +6,6 @@ import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -39,7 +38,6 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class ChunkedAttentionKernel {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
-    private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
     /** Chunks per work item: enough to amortise the halo of before + after chunks. */
     static final int SEGMENT = 16;
 
@@ -225,6 +223,7 @@ final class ChunkedAttentionKernel {
      */
     private static final class Segment {
         final ChunkedAttentionProblem pb;
+        final PositionMasks masks;
         final int c;
         final int w;
         final int d;
@@ -251,6 +250,7 @@ final class ChunkedAttentionKernel {
 
         Segment(ChunkedAttentionProblem pb) {
             this.pb = pb;
+            this.masks = new PositionMasks(pb.spec());
             this.c = pb.spec().chunkLength();
             this.w = pb.spec().window();
             this.d = pb.dim();
@@ -353,54 +353,13 @@ final class ChunkedAttentionKernel {
             int windowStart = windowRow(chunk);
             for (int i = 0; i < c; i++) {
                 int t = queryItem[core(chunk, i)] % pb.length();
-                mask(i, t, windowStart);
+                masks.apply(logits, isDot, i * w, w, t, keyPosition, blocked, windowStart);
                 if (slotOf != null) {
                     for (int j = 0; j < w; j++) {
                         logits[i * w + j] -= (float) Math.log(pb.duplicateCount(slotOf, row, t, keyPosition[windowStart + j]));
                     }
                 }
                 softmaxRow(i * w);
-            }
-        }
-
-        /**
-         * Row i's masked logits, from positions ({@link ChunkedAttentionProblem#maskedLogit} by
-         * vector): the self-mask value where the key is the query's own position (shared QK), else
-         * FORBIDDEN where it comes later (causal), is padding or lies past an end; isDot records
-         * the rest, the logits that carry gradients.
-         */
-        private void mask(int i, int t, int windowStart) {
-            boolean shared = pb.spec().sharedQk();
-            boolean causal = pb.spec().causal();
-            float self = (float) pb.spec().selfMaskValue();
-            float forbidden = (float) ChunkedAttentionProblem.FORBIDDEN;
-            IntVector query = IntVector.broadcast(I, t);
-            int j = 0;
-            for (; j < I.loopBound(w); j += I.length()) {
-                IntVector key = IntVector.fromArray(I, keyPosition, windowStart + j);
-                VectorMask<Integer> isSelf = shared ? key.eq(query) : I.maskAll(false);
-                VectorMask<Integer> barred = IntVector.fromArray(I, blocked, windowStart + j).compare(VectorOperators.NE, 0);
-                if (causal) {
-                    barred = barred.or(key.compare(VectorOperators.GT, query));
-                }
-                barred = barred.andNot(isSelf);
-                FloatVector l = FloatVector.fromArray(F, logits, i * w + j)
-                        .blend(forbidden, barred.cast(F)).blend(self, isSelf.cast(F));
-                l.intoArray(logits, i * w + j);
-                isSelf.or(barred).not().cast(F).intoArray(isDot, i * w + j);
-            }
-            for (; j < w; j++) {
-                int p = keyPosition[windowStart + j];
-                int k = i * w + j;
-                if (shared && p == t) {
-                    logits[k] = self;
-                    isDot[k] = false;
-                } else if (blocked[windowStart + j] != 0 || (causal && p > t)) {
-                    logits[k] = forbidden;
-                    isDot[k] = false;
-                } else {
-                    isDot[k] = true;
-                }
             }
         }
 

@@ -63,6 +63,8 @@ final class FlashAttention extends CustomFunction {
 
     @Override
     protected Tensor[] backward(Tensor g) {
+        // with p = softmax(logits): d logit_ij = p_ij (dOut_i . v_j - dOut_i . out_i), d v_j += p_ij dOut_i,
+        // d q_i += scale d logit_ij k_j, d k_j += scale d logit_ij q_i
         boolean shared = problem.spec().sharedQk();
         int inputs = shared ? 2 : 3;
         Tensor q = saved(0);

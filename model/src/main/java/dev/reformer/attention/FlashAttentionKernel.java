@@ -5,7 +5,6 @@ import dev.reformer.tensor.ScratchArrays;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -24,7 +23,8 @@ import jdk.incubator.vector.VectorSpecies;
  * whose weights are exactly 0, and are skipped, unless a query of the block saw nothing but
  * forbidden keys, in which case, as in the composition, its softmax spreads over all of them.
  *
- * <p>Backward, per (row, segment of key blocks): recompute S, {@code P = e^(S - m - log l)},
+ * <p>Backward, per (row, segment of key blocks; rows split into segments only when there are
+ * fewer than {@link #KEY_SEGMENTS}): recompute S, {@code P = e^(S - m - log l)},
  * {@code dV += P^T dO}, {@code dP = dO V^T}, {@code dS = P (dP - dO.O)} (zero where masked),
  * {@code dK += scale dS^T Q}, {@code dQ += scale dS K}. A segment owns its keys' gradients; each
  * segment adds its query gradients into a buffer of its own, and the buffers are summed in
@@ -32,10 +32,9 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class FlashAttentionKernel {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
-    private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
     static final int QUERY_BLOCK = 64;
     static final int KEY_BLOCK = 128;
-    /** Key segments per row in the backward, each with its own query-gradient buffer: fixed, for reproducibility. */
+    /** Key segments in the backward over all rows, each with its own query-gradient buffer (see {@link #backward}). */
     static final int KEY_SEGMENTS = 8;
 
     private FlashAttentionKernel() {
@@ -151,7 +150,10 @@ final class FlashAttentionKernel {
             }
         });
         int keyBlocks = (length + KEY_BLOCK - 1) / KEY_BLOCK;
-        int segments = Math.min(KEY_SEGMENTS, keyBlocks);
+        // Rows are work items of their own; only few rows need their keys split to keep both cores
+        // busy. At most KEY_SEGMENTS query-gradient buffers of (L, D) exist in all, and the count
+        // follows from the shapes alone, so the sums' order does not depend on the threads.
+        int segments = Math.max(1, Math.min(keyBlocks, KEY_SEGMENTS / rows));
         int queryBlocks = (length + QUERY_BLOCK - 1) / QUERY_BLOCK;
         float[][] queryGrads = new float[rows * segments][];
         float[] dKeys = ScratchArrays.zeroedFloats(rows * length * d);
@@ -277,6 +279,7 @@ final class FlashAttentionKernel {
     /** One block of queries against one block of keys, and the running statistics of the forward. */
     private static final class Tile {
         final ChunkedAttentionProblem pb;
+        final PositionMasks masks;
         final int d;
         final int[] keyPositions = new int[KEY_BLOCK];
         final int[] blocked = new int[KEY_BLOCK];
@@ -291,6 +294,7 @@ final class FlashAttentionKernel {
 
         Tile(ChunkedAttentionProblem pb) {
             this.pb = pb;
+            this.masks = new PositionMasks(pb.spec());
             this.d = pb.dim();
             this.acc = new float[QUERY_BLOCK * d];
             this.queryRows = new float[QUERY_BLOCK * d];
@@ -324,39 +328,8 @@ final class FlashAttentionKernel {
                 keyPositions[j] = j0 + j;
                 blocked[j] = pb.padded(row, j0 + j) ? 1 : 0;
             }
-            boolean shared = pb.spec().sharedQk();
-            boolean causal = pb.spec().causal();
-            float self = (float) pb.spec().selfMaskValue();
-            float forbidden = (float) ChunkedAttentionProblem.FORBIDDEN;
             for (int i = 0; i < n; i++) {
-                int t = i0 + i;
-                IntVector query = IntVector.broadcast(I, t);
-                int j = 0;
-                for (; j < I.loopBound(cols); j += I.length()) {
-                    IntVector key = IntVector.fromArray(I, keyPositions, j);
-                    VectorMask<Integer> isSelf = shared ? key.eq(query) : I.maskAll(false);
-                    VectorMask<Integer> barred = IntVector.fromArray(I, blocked, j).compare(VectorOperators.NE, 0);
-                    if (causal) {
-                        barred = barred.or(key.compare(VectorOperators.GT, query));
-                    }
-                    barred = barred.andNot(isSelf);
-                    int at = i * KEY_BLOCK + j;
-                    FloatVector.fromArray(F, s, at).blend(forbidden, barred.cast(F)).blend(self, isSelf.cast(F)).intoArray(s, at);
-                    isSelf.or(barred).not().cast(F).intoArray(isDot, at);
-                }
-                for (; j < cols; j++) {
-                    int p = j0 + j;
-                    int at = i * KEY_BLOCK + j;
-                    if (shared && p == t) {
-                        s[at] = self;
-                        isDot[at] = false;
-                    } else if (blocked[j] != 0 || (causal && p > t)) {
-                        s[at] = forbidden;
-                        isDot[at] = false;
-                    } else {
-                        isDot[at] = true;
-                    }
-                }
+                masks.apply(s, isDot, i * KEY_BLOCK, cols, i0 + i, keyPositions, blocked, 0);
             }
         }
 

@@ -221,7 +221,10 @@ public final class LshAttention implements Attention {
             hashFloat(qk.floats(), matrices.toFloatArray(), n, length, dim, columns, rotations.size(0) == 1, heads, buckets);
             return Tensor.of(ids, n, hashes, length);
         }
-        int block = Math.max(1, Math.min(length, (1 << 20) / columns)); // at most 1M projections in memory
+        // Float64, or float32 without the vector module: ND4J's BLAS products in blocks of positions
+        // (at most 1M projections in memory). In float32 its rounding, and so a near-tie's bucket,
+        // can then depend on the BLAS build and thread count; the vector path above does not.
+        int block = Math.max(1, Math.min(length, (1 << 20) / columns));
         for (int row = 0; row < n; row++) {
             int matrix = (int) (rotations.size(0) == 1 ? row % heads : row);
             Tensor r = matrices.slice(0, matrix, matrix + 1).reshape(dim, columns);

@@ -159,6 +159,47 @@ class FusedAttentionTest {
     }
 
     @Test
+    void queriesThatSeeOnlyForbiddenKeysSpreadOverAllOfThemInTheFlashKernelToo() {
+        // Causal, separate keys, positions 0-3 of example 0 padded: queries 0-3 see only padded
+        // keys, all at FORBIDDEN, and the composition averages over every key. The tiled kernel
+        // must visit the key blocks it skips for causality for those queries (its second pass).
+        FullAttention full = FullAttention.separate(true, 0.25);
+        long[] values = new long[2 * 200];
+        for (int t = 0; t < 4; t++) {
+            values[t] = 1;
+        }
+        Tensor padding = Tensor.of(values, 2, 200).cast(DType.BOOL);
+        for (DType dtype : new DType[] {DType.FLOAT64, DType.FLOAT32}) {
+            Inputs in = new Inputs(dtype, 2, 1, 200, 8, false);
+            Result fused = in.run(x -> full.attend(x[0], x[1], x[2], padding, null));
+            Inputs wide = in.inFloat64();
+            Result composed = wide.run(x -> full.attendStageByStage(x[0], x[1], x[2], padding));
+            fused.assertCloseTo(composed, dtype);
+        }
+    }
+
+    @Test
+    void theFusedKernelsGiveTheSameBitsOnOneThreadAsOnAll() {
+        // Every work item writes its own memory and every sum runs in an order fixed by the shapes.
+        LshAttention lsh = LshAttention.builder().hashes(2).buckets(32).chunkLength(8).chunksAfter(1).causal(true).build();
+        Tensor rotations = draw(4, DType.FLOAT64, 1, 1, 16, 2, 16);
+        Inputs in = new Inputs(DType.FLOAT32, 1, 1, 512, 16, true);
+        FullAttention full = FullAttention.sharedQk(true, 0.125, -1e5);
+        Inputs many = new Inputs(DType.FLOAT32, 3, 1, 300, 16, true);
+        Result lshAll = in.run(x -> lsh.attendWithRotations(x[0], x[1], null, rotations, null));
+        Result lshOne = dev.reformer.tensor.Parallel.withThreads(1,
+                () -> in.run(x -> lsh.attendWithRotations(x[0], x[1], null, rotations, null)));
+        Result fullAll = many.run(x -> full.attend(x[0], x[0], x[1], null, null));
+        Result fullOne = dev.reformer.tensor.Parallel.withThreads(1, () -> many.run(x -> full.attend(x[0], x[0], x[1], null, null)));
+        assertThat(lshOne.out()).containsExactly(lshAll.out());
+        assertThat(fullOne.out()).containsExactly(fullAll.out());
+        for (int i = 0; i < 2; i++) {
+            assertThat(lshOne.grads()[i]).containsExactly(lshAll.grads()[i]);
+            assertThat(fullOne.grads()[i]).containsExactly(fullAll.grads()[i]);
+        }
+    }
+
+    @Test
     void theVectorKernelRunsInTheseTests() {
         assertThat(Simd.enabled()).as("float32 cases must exercise the vector kernel").isTrue();
     }

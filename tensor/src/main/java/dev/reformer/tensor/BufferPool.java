@@ -72,6 +72,11 @@ final class BufferPool {
         evictDownTo(CAPACITY);
     }
 
+    /** A taken buffer left the pool's care (the garbage collector owns it now): it no longer counts as live. */
+    static synchronized void forget(long bytes) {
+        liveBytes -= bytes;
+    }
+
     /** Frees every cached buffer now (the live ones are untouched). */
     static synchronized void trim() {
         evictDownTo(0);

@@ -8,8 +8,8 @@ import org.nd4j.linalg.ops.transforms.Transforms;
 /**
  * The elementwise primitives, each named once with its two implementations: the vector kernel
  * ({@link VectorKernels}, float32 and float64 on both cores) and ND4J's op, which serves the other
- * dtypes, runs where the vector module is absent, and is the reference the kernels are tested
- * against.
+ * dtypes and runs where the vector module is absent. {@code VectorKernelsTest} holds the kernels
+ * to plain double-precision math.
  */
 final class Elementwise {
     private Elementwise() {

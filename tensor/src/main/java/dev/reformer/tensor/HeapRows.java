@@ -206,8 +206,8 @@ final class HeapRows {
         });
     }
 
-    /** Rows per block of the layer-norm backward's parameter sums (fixed, for reproducibility). */
-    private static final int NORM_ROWS = 64;
+    /** Rows per block of the layer-norm backward's parameter sums (fixed, for reproducibility; float64 uses it too). */
+    static final int NORM_ROWS = 64;
 
     /**
      * With {@code xhat = (x - mean) rstd} and {@code gh = g gamma}:

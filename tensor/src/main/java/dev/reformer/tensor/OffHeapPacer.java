@@ -11,10 +11,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * the heap, runs far too rarely: measured here, the resident size grew past 2.5 GB within 3000
  * matrix products of 1 MB each, and each product took 2.7x as long as one into reused memory,
  * because every new buffer lands on fresh pages; a million 16-element additions left about 1 GB
- * behind (ND4J's bookkeeping costs about 1 KB per array whatever its size). So every tensor the
- * engine creates is counted, at least {@link #MIN_CHARGE} bytes, and after
- * {@code reformer.gcEveryMegabytes} (default 256) a collection is requested; with that, the
- * matrix-product loop runs at the speed of a preallocated output and the resident size stays flat.
+ * behind (ND4J's bookkeeping costs about 1 KB per array whatever its size). So every tensor whose
+ * memory the collector owns (made outside any {@link MemoryScope}, made by one of ND4J's own ops,
+ * or handed over from a scope) is counted, at least {@link #MIN_CHARGE} bytes, and after
+ * {@code reformer.gcEveryMegabytes} (default 256) a collection is requested. Tensors made inside a
+ * scope never come here: the pool frees and reuses them, so a training step in a scope requests
+ * no collection.
  */
 final class OffHeapPacer {
     private static final long BUDGET = Long.getLong("reformer.gcEveryMegabytes", 256) << 20;

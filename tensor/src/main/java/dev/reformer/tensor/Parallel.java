@@ -43,7 +43,7 @@ public final class Parallel {
      * least {@code grain} items each, and returns when all are done (rethrowing the first failure).
      */
     public static void forRange(int n, int grain, Range body) {
-        int parts = (int) Math.min(THREADS, Math.max(1, (n + (long) grain - 1) / Math.max(grain, 1)));
+        int parts = (int) Math.min(threadsHere(), Math.max(1, (n + (long) grain - 1) / Math.max(grain, 1)));
         if (parts <= 1 || POOL == null) {
             if (n > 0) {
                 body.run(0, n);
@@ -105,7 +105,7 @@ public final class Parallel {
         if (n <= 0) {
             return;
         }
-        int workers = Math.min(THREADS, n);
+        int workers = Math.min(threadsHere(), n);
         java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
         forRange(workers, 1, (from, to) -> {
             for (int w = from; w < to; w++) {
@@ -115,6 +115,28 @@ public final class Parallel {
                 }
             }
         });
+    }
+
+    /** Fewer threads for this thread's work, set by {@link #withThreads}; 0 when not set. */
+    private static final ThreadLocal<Integer> LIMIT = ThreadLocal.withInitial(() -> 0);
+
+    private static int threadsHere() {
+        int limit = LIMIT.get();
+        return limit > 0 ? Math.min(limit, THREADS) : THREADS;
+    }
+
+    /**
+     * Runs {@code work} with the kernels it calls (on this thread) split over at most
+     * {@code threads} threads: for showing that results do not depend on the thread count.
+     */
+    public static <T> T withThreads(int threads, java.util.function.Supplier<T> work) {
+        int previous = LIMIT.get();
+        LIMIT.set(threads);
+        try {
+            return work.get();
+        } finally {
+            LIMIT.set(previous);
+        }
     }
 
     private static int threadCount() {

@@ -14,15 +14,17 @@ import org.nd4j.linalg.api.buffer.DataBuffer;
  * {@link BufferPool} at once, ready for the next tensor of that size, and every tensor over it
  * becomes unusable (using one throws, naming the tensor).
  *
- * <p>Memory made outside any scope is owned by the garbage collector, as plain Java objects are:
- * its share is never given back explicitly, so retains and releases balance and the buffer is
- * freed by ND4J once the tensor is unreachable (paced by {@link OffHeapPacer}).
+ * <p>Memory made outside any scope, and memory ND4J's own ops allocate, is owned by the garbage
+ * collector, as plain Java objects are: its share is never given back explicitly, so retains and
+ * releases balance, and ND4J frees the buffer once the tensor is unreachable. Every such buffer
+ * counts toward {@link OffHeapPacer}'s pacing of collections.
  */
 final class Storage {
     private final DataBuffer buffer;
     private final DType dtype;
     private int owners;
     private boolean collected; // one of the owners is the garbage collector (never released)
+    private boolean pooled;    // the buffer came from the pool and counts in its live bytes
     private MemoryScope scope; // the scope holding one of the owners' shares, or null
     private boolean released;
 
@@ -44,13 +46,29 @@ final class Storage {
             return new Storage(BufferPool.fresh(dtype, length), dtype, true);
         }
         Storage s = new Storage(BufferPool.take(dtype, length), dtype, false);
+        s.pooled = true;
         current.adopt(s);
         return s;
     }
 
-    /** Memory ND4J allocated for an array made outside the engine: the garbage collector owns it. */
+    /**
+     * Memory ND4J allocated itself (an array wrapped from outside, or the result of one of ND4J's
+     * own ops): the garbage collector owns it, and it counts toward the collector's pacing.
+     */
     static Storage external(DataBuffer buffer, DType dtype) {
+        OffHeapPacer.allocated(buffer.length() * dtype.bytes());
         return new Storage(buffer, dtype, true);
+    }
+
+    /** Hands the memory to the garbage collector: it leaves the pool's accounting and counts toward the pacing. */
+    private void handToCollector() {
+        collected = true;
+        long bytes = buffer.length() * dtype.bytes();
+        if (pooled) {
+            pooled = false;
+            BufferPool.forget(bytes);
+        }
+        OffHeapPacer.allocated(bytes);
     }
 
     DataBuffer buffer() {
@@ -73,9 +91,14 @@ final class Storage {
             return; // only the garbage collector's share is left, and it is never given back
         }
         if (--owners == 0) {
-            released = true;
-            BufferPool.give(buffer, dtype);
+            free();
         }
+    }
+
+    /** The last owner let go: the buffer goes back to the pool (memory the collector owned never gets here). */
+    private void free() {
+        released = true;
+        BufferPool.give(buffer, dtype);
     }
 
     /**
@@ -95,13 +118,11 @@ final class Storage {
         if (current != null && scope == null) {
             current.adopt(this);
         } else if (scope == null) {
-            collected = true;
-            OffHeapPacer.allocated(buffer.length() * dtype.bytes());
+            handToCollector();
         } else {
             owners--; // owners == 1 and it is the scope's share: nothing to hand over
             if (owners == 0) {
-                released = true;
-                BufferPool.give(buffer, dtype);
+                free();
             }
         }
     }
@@ -113,8 +134,7 @@ final class Storage {
         }
         scope = null;
         if (--owners == 0) {
-            released = true;
-            BufferPool.give(buffer, dtype);
+            free();
         }
     }
 
@@ -131,9 +151,7 @@ final class Storage {
         }
         scope = to;
         if (to == null) {
-            // No enclosing scope: the garbage collector takes over the scope's share.
-            collected = true;
-            OffHeapPacer.allocated(buffer.length() * dtype.bytes());
+            handToCollector(); // no enclosing scope: the garbage collector takes over the scope's share
         } else {
             to.adopt(this);
         }

@@ -435,7 +435,7 @@ public final class Tensor {
             return mul(inner.tanh().add(1.0)).mul(0.5);
         }
         Tensor out = empty(dtype, shape());
-        VectorKernels.gelu(contiguous(), null, out);
+        VectorKernels.gelu(contiguous(), out);
         return out;
     }
 
@@ -451,7 +451,7 @@ public final class Tensor {
             return dy.mul(g);
         }
         Tensor out = empty(x.dtype, x.shape());
-        VectorKernels.gelu(x.contiguous(), g.contiguous(), out);
+        VectorKernels.geluBackward(x.contiguous(), g.contiguous(), out);
         return out;
     }
 
@@ -574,6 +574,10 @@ public final class Tensor {
             return wrap(Arrays.equals(r.shape(), want) ? r : r.reshape('c', want));
         }
         Tensor x = contiguous();
+        if (numel() == 0) {
+            // Folding nothing: sums are 0 and maxima -inf, as in NumPy (the kernels need a row to read).
+            return full(dtype, fold == VectorKernels.Fold.SUM ? 0.0 : Double.NEGATIVE_INFINITY, want);
+        }
         int end = normalized.length;
         while (end > 0) {
             int start = end - 1;
@@ -619,9 +623,12 @@ public final class Tensor {
         requireFloating(op);
         requireRows(op);
         if (!Simd.enabled()) {
-            Tensor m = max(true, -1);
-            Tensor lse = sub(m).exp().sum(true, -1).log().add(m);
-            return kind == RowKernels.Kind.SOFTMAX ? sub(lse).exp() : sub(lse);
+            // Normalised by its own sum, as the kernels do: exp(x - lse) loses digits when the
+            // logits are large (lse sits near -1e9 for a row of forbidden keys).
+            Tensor shifted = sub(max(true, -1));
+            Tensor e = shifted.exp();
+            Tensor sum = e.sum(true, -1);
+            return kind == RowKernels.Kind.SOFTMAX ? e.div(sum) : shifted.sub(sum.log());
         }
         Tensor x = contiguous();
         Tensor out = empty(dtype, shape());
@@ -661,6 +668,11 @@ public final class Tensor {
 
     /** The gradient of {@code x} for {@code lse = logsumexp(x)} (shape (..., 1)) and its gradient {@code g}: {@code g e^(x - lse)}. */
     public static Tensor logsumexpBackward(Tensor x, Tensor lse, Tensor g) {
+        long rows = x.numel() / Math.max(1, x.size(-1));
+        if (lse.numel() != rows || g.numel() != rows || lse.dtype != x.dtype || g.dtype != x.dtype) {
+            throw new ShapeException("logsumexpBackward: x" + x.shapeString() + " needs lse and g of one value per row ("
+                    + rows + "); got lse" + lse.shapeString() + " and g" + g.shapeString());
+        }
         if (!Simd.enabled()) {
             return x.sub(lse).exp().mul(g);
         }
@@ -682,6 +694,14 @@ public final class Tensor {
     public Normalized layerNorm(Tensor gamma, Tensor beta, double eps) {
         requireFloating("layerNorm");
         requireRows("layerNorm");
+        long n = size(-1);
+        for (Tensor p : new Tensor[] {gamma, beta}) {
+            if (p.numel() != n || p.dtype != dtype) {
+                throw new ShapeException("layerNorm: x" + shapeString() + " needs gamma and beta of " + n + " "
+                        + dtype.label() + " values; got gamma " + gamma.dtype.label() + gamma.shapeString() + " and beta "
+                        + beta.dtype.label() + beta.shapeString());
+            }
+        }
         long[] kept = shape().clone();
         kept[kept.length - 1] = 1;
         if (!Simd.enabled()) {

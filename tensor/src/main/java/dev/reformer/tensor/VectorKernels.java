@@ -14,8 +14,9 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>Every kernel walks its output as {@code rows} of {@code n} contiguous elements; an operand
  * either runs along a row (stride 1) or is one value repeated over it (stride 0, broadcast), so a
- * row is one vector loop. Each kernel comes in a float and a double flavour with the same shape.
- * Only {@link Elementwise} and {@link Tensor} call these, after checking shapes and dtypes.
+ * row is one vector loop. Each kernel comes in a float and a double flavour with the same shape
+ * (the vector API types them apart). {@link Tensor} calls these after checking shapes and
+ * dtypes; float32 row folds go on to {@link HeapRows}.
  */
 final class VectorKernels {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -101,13 +102,21 @@ final class VectorKernels {
     private static final double GELU_C = Math.sqrt(2 / Math.PI);
     private static final double GELU_A = 0.044715;
 
+    /** {@code out = 0.5 x (1 + tanh(u))} with {@code u = sqrt(2/pi) (x + 0.044715 x^3)}; x and out contiguous. */
+    static void gelu(Tensor x, Tensor out) {
+        geluPass(x, null, out);
+    }
+
     /**
-     * {@code out = 0.5 x (1 + tanh(u))} with {@code u = sqrt(2/pi) (x + 0.044715 x^3)} when
-     * {@code g} is null; else the backward, {@code out = g dy/dx} with
+     * {@code out = g dy/dx} for {@code y = gelu(x)}:
      * {@code dy/dx = 0.5 (1 + tanh u) + 0.5 x (1 - tanh^2 u) sqrt(2/pi) (1 + 3 * 0.044715 x^2)}.
-     * x, g and out are contiguous of one floating dtype.
      */
-    static void gelu(Tensor x, Tensor g, Tensor out) {
+    static void geluBackward(Tensor x, Tensor g, Tensor out) {
+        geluPass(x, g, out);
+    }
+
+    /** One pass over blocks of the elements: the forward where g is null, else the backward. */
+    private static void geluPass(Tensor x, Tensor g, Tensor out) {
         ByteBuffer xb = x.nio();
         ByteBuffer gb = g == null ? null : g.nio();
         ByteBuffer ob = out.nio();
@@ -121,16 +130,36 @@ final class VectorKernels {
             for (int blk = from; blk < to; blk++) {
                 int start = blk * BLOCK;
                 int len = Math.min(BLOCK, n - start);
-                if (isFloat) {
-                    geluF(xb, (int) (xo + start), gb, (int) (go + start), ob, (int) (oo + start), len);
+                int xi = (int) (xo + start);
+                int oi = (int) (oo + start);
+                if (isFloat && gb == null) {
+                    geluF(xb, xi, ob, oi, len);
+                } else if (isFloat) {
+                    geluBackwardF(xb, xi, gb, (int) (go + start), ob, oi, len);
+                } else if (gb == null) {
+                    geluD(xb, xi, ob, oi, len);
                 } else {
-                    geluD(xb, (int) (xo + start), gb, (int) (go + start), ob, (int) (oo + start), len);
+                    geluBackwardD(xb, xi, gb, (int) (go + start), ob, oi, len);
                 }
             }
         });
     }
 
-    private static void geluF(ByteBuffer x, int xi, ByteBuffer g, int gi, ByteBuffer o, int oi, int n) {
+    private static void geluF(ByteBuffer x, int xi, ByteBuffer o, int oi, int n) {
+        float c = (float) GELU_C;
+        float a = (float) GELU_A;
+        int i = 0;
+        for (; i < F.loopBound(n); i += F.length()) {
+            FloatVector v = FloatVector.fromByteBuffer(F, x, 4 * (xi + i), NATIVE);
+            FloatVector t = v.mul(v).mul(a).add(1f).mul(v).mul(c).lanewise(VectorOperators.TANH);
+            t.add(1f).mul(v).mul(0.5f).intoByteBuffer(o, 4 * (oi + i), NATIVE);
+        }
+        for (; i < n; i++) {
+            o.putFloat(4 * (oi + i), (float) geluScalar(x.getFloat(4 * (xi + i))));
+        }
+    }
+
+    private static void geluBackwardF(ByteBuffer x, int xi, ByteBuffer g, int gi, ByteBuffer o, int oi, int n) {
         float c = (float) GELU_C;
         float a = (float) GELU_A;
         int i = 0;
@@ -138,38 +167,39 @@ final class VectorKernels {
             FloatVector v = FloatVector.fromByteBuffer(F, x, 4 * (xi + i), NATIVE);
             FloatVector v2 = v.mul(v);
             FloatVector t = v2.mul(a).add(1f).mul(v).mul(c).lanewise(VectorOperators.TANH);
-            if (g == null) {
-                t.add(1f).mul(v).mul(0.5f).intoByteBuffer(o, 4 * (oi + i), NATIVE);
-            } else {
-                FloatVector du = v2.mul(3 * a).add(1f).mul(c);
-                FloatVector dy = t.add(1f).mul(0.5f).add(v.mul(0.5f).mul(t.mul(t).neg().add(1f)).mul(du));
-                dy.mul(FloatVector.fromByteBuffer(F, g, 4 * (gi + i), NATIVE)).intoByteBuffer(o, 4 * (oi + i), NATIVE);
-            }
+            FloatVector du = v2.mul(3 * a).add(1f).mul(c);
+            FloatVector dy = t.add(1f).mul(0.5f).add(v.mul(0.5f).mul(t.mul(t).neg().add(1f)).mul(du));
+            dy.mul(FloatVector.fromByteBuffer(F, g, 4 * (gi + i), NATIVE)).intoByteBuffer(o, 4 * (oi + i), NATIVE);
         }
         for (; i < n; i++) {
-            double v = x.getFloat(4 * (xi + i));
-            double dy = g == null ? geluScalar(v) : geluDerivative(v) * g.getFloat(4 * (gi + i));
-            o.putFloat(4 * (oi + i), (float) dy);
+            o.putFloat(4 * (oi + i), (float) (geluDerivative(x.getFloat(4 * (xi + i))) * g.getFloat(4 * (gi + i))));
         }
     }
 
-    private static void geluD(ByteBuffer x, int xi, ByteBuffer g, int gi, ByteBuffer o, int oi, int n) {
+    private static void geluD(ByteBuffer x, int xi, ByteBuffer o, int oi, int n) {
+        int i = 0;
+        for (; i < D.loopBound(n); i += D.length()) {
+            DoubleVector v = DoubleVector.fromByteBuffer(D, x, 8 * (xi + i), NATIVE);
+            DoubleVector t = v.mul(v).mul(GELU_A).add(1).mul(v).mul(GELU_C).lanewise(VectorOperators.TANH);
+            t.add(1).mul(v).mul(0.5).intoByteBuffer(o, 8 * (oi + i), NATIVE);
+        }
+        for (; i < n; i++) {
+            o.putDouble(8 * (oi + i), geluScalar(x.getDouble(8 * (xi + i))));
+        }
+    }
+
+    private static void geluBackwardD(ByteBuffer x, int xi, ByteBuffer g, int gi, ByteBuffer o, int oi, int n) {
         int i = 0;
         for (; i < D.loopBound(n); i += D.length()) {
             DoubleVector v = DoubleVector.fromByteBuffer(D, x, 8 * (xi + i), NATIVE);
             DoubleVector v2 = v.mul(v);
             DoubleVector t = v2.mul(GELU_A).add(1).mul(v).mul(GELU_C).lanewise(VectorOperators.TANH);
-            if (g == null) {
-                t.add(1).mul(v).mul(0.5).intoByteBuffer(o, 8 * (oi + i), NATIVE);
-            } else {
-                DoubleVector du = v2.mul(3 * GELU_A).add(1).mul(GELU_C);
-                DoubleVector dy = t.add(1).mul(0.5).add(v.mul(0.5).mul(t.mul(t).neg().add(1)).mul(du));
-                dy.mul(DoubleVector.fromByteBuffer(D, g, 8 * (gi + i), NATIVE)).intoByteBuffer(o, 8 * (oi + i), NATIVE);
-            }
+            DoubleVector du = v2.mul(3 * GELU_A).add(1).mul(GELU_C);
+            DoubleVector dy = t.add(1).mul(0.5).add(v.mul(0.5).mul(t.mul(t).neg().add(1)).mul(du));
+            dy.mul(DoubleVector.fromByteBuffer(D, g, 8 * (gi + i), NATIVE)).intoByteBuffer(o, 8 * (oi + i), NATIVE);
         }
         for (; i < n; i++) {
-            double v = x.getDouble(8 * (xi + i));
-            o.putDouble(8 * (oi + i), g == null ? geluScalar(v) : geluDerivative(v) * g.getDouble(8 * (gi + i)));
+            o.putDouble(8 * (oi + i), geluDerivative(x.getDouble(8 * (xi + i))) * g.getDouble(8 * (gi + i)));
         }
     }
 

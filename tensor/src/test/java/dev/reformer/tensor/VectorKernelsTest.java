@@ -137,6 +137,26 @@ class VectorKernelsTest {
         assertThat(rowSums).containsExactly(blockwise);
     }
 
+    @Test
+    void kernelsGiveTheSameBitsOnOneThreadAsOnAll() {
+        Tensor x = gen.normal(DType.FLOAT32, 0, 1, 300, 257);
+        Tensor g = gen.normal(DType.FLOAT32, 0, 1, 300, 257);
+        Tensor gamma = gen.normal(DType.FLOAT32, 1, 0.1, 257);
+        Tensor beta = gen.normal(DType.FLOAT32, 0, 0.1, 257);
+        java.util.function.Supplier<double[][]> work = () -> {
+            Tensor.Normalized n = x.layerNorm(gamma, beta, 1e-5);
+            Tensor.NormGradients d = Tensor.layerNormBackward(x, n.mean(), n.rstd(), gamma, g);
+            return new double[][] {x.exp().toDoubleArray(), x.add(g).toDoubleArray(), x.sum(false, 0).toDoubleArray(),
+                x.sum(false, 1).toDoubleArray(), x.sum(false).toDoubleArray(), x.softmax().toDoubleArray(),
+                n.y().toDoubleArray(), d.dx().toDoubleArray(), d.dgamma().toDoubleArray(), x.gelu().toDoubleArray()};
+        };
+        double[][] all = work.get();
+        double[][] one = Parallel.withThreads(1, work);
+        for (int i = 0; i < all.length; i++) {
+            assertThat(one[i]).as("result %d", i).containsExactly(all[i]);
+        }
+    }
+
     private static double tol(DType dtype) {
         return dtype == DType.FLOAT64 ? 1e-12 : 2e-6;
     }

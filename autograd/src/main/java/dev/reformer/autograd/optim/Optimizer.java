@@ -31,17 +31,21 @@ public abstract class Optimizer {
     }
 
     /**
-     * One update of every parameter that has a gradient. Each update runs in its own memory
-     * scope: its temporaries go back to the pool at once, while the parameter keeps the new
-     * value and the optimizer its state ({@link #keepState}).
+     * One update of every parameter that has a gradient. Each update is computed in its own
+     * memory scope, so its temporaries go back to the pool at once; the optimizer keeps its state
+     * ({@link #keepState}), and the parameter takes the new value after that scope has closed, so
+     * the old value stays readable until the caller's scope closes, as {@link Variable#setData} promises.
      */
     public final void step() {
         for (int i = 0; i < parameters.size(); i++) {
             Variable p = parameters.get(i);
             if (p.grad() != null) {
+                Tensor next;
                 try (MemoryScope scope = MemoryScope.open()) {
-                    p.setData(update(i, p.data(), p.grad()));
+                    next = update(i, p.data(), p.grad()).retain(); // a share to carry it out of the scope
                 }
+                p.setData(next);
+                next.release();
             }
         }
     }
