@@ -2,6 +2,7 @@ package dev.reformer.attention;
 
 import dev.reformer.tensor.Parallel;
 import dev.reformer.tensor.ScratchArrays;
+import dev.reformer.tensor.VectorMath;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -374,21 +375,8 @@ final class ChunkedAttentionKernel {
             for (int j = full; j < w; j++) {
                 max = Math.max(max, logits[at + j]);
             }
-            FloatVector shift = FloatVector.broadcast(F, max);
-            FloatVector sumV = FloatVector.zero(F);
-            for (int j = 0; j < full; j += F.length()) {
-                FloatVector e = FloatVector.fromArray(F, logits, at + j).sub(shift).lanewise(VectorOperators.EXP);
-                sumV = sumV.add(e);
-                e.intoArray(logits, at + j);
-            }
             // The sum is finished in double: then weights that should sum to 1 do, to float rounding.
-            double sum = sumV.reduceLanes(VectorOperators.ADD);
-            if (full < w) {
-                VectorMask<Float> m = F.indexInRange(full, w);
-                FloatVector e = FloatVector.fromArray(F, logits, at + full, m).sub(shift).lanewise(VectorOperators.EXP);
-                sum += e.reduceLanes(VectorOperators.ADD, m);
-                e.intoArray(logits, at + full, m);
-            }
+            double sum = VectorMath.expShifted(logits, at, w, max, logits);
             float inverse = (float) (1.0 / sum);
             FloatVector inv = FloatVector.broadcast(F, inverse);
             for (int j = 0; j < full; j += F.length()) {

@@ -2,6 +2,7 @@ package dev.reformer.attention;
 
 import dev.reformer.tensor.Parallel;
 import dev.reformer.tensor.ScratchArrays;
+import dev.reformer.tensor.VectorMath;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
@@ -349,21 +350,7 @@ final class FlashAttentionKernel {
 
         /** {@code s = e^(s - max)} over row i in place; returns the row's sum (in double). */
         double expRow(int i, int cols, float max) {
-            int at = i * KEY_BLOCK;
-            FloatVector shift = FloatVector.broadcast(F, max);
-            FloatVector sum = FloatVector.zero(F);
-            int j = 0;
-            for (; j < F.loopBound(cols); j += F.length()) {
-                FloatVector e = FloatVector.fromArray(F, s, at + j).sub(shift).lanewise(VectorOperators.EXP);
-                sum = sum.add(e);
-                e.intoArray(s, at + j);
-            }
-            double total = sum.reduceLanes(VectorOperators.ADD);
-            for (; j < cols; j++) {
-                s[at + j] = (float) Math.exp(s[at + j] - max);
-                total += s[at + j];
-            }
-            return total;
+            return VectorMath.expShifted(s, i * KEY_BLOCK, cols, max, s);
         }
 
         void scaleAcc(int i, float factor) {
@@ -380,14 +367,14 @@ final class FlashAttentionKernel {
             for (int i = 0; i < n; i++) {
                 int at = i * KEY_BLOCK;
                 FloatVector shift = FloatVector.broadcast(F, stats.max[first + i]);
-                FloatVector logSum = FloatVector.broadcast(F, (float) stats.logSum[first + i]);
                 int j = 0;
                 for (; j < F.loopBound(cols); j += F.length()) {
-                    FloatVector.fromArray(F, s, at + j).sub(shift).sub(logSum).lanewise(VectorOperators.EXP).intoArray(s, at + j);
+                    FloatVector.fromArray(F, s, at + j).sub(shift).intoArray(s, at + j);
                 }
                 for (; j < cols; j++) {
-                    s[at + j] = (float) Math.exp((s[at + j] - stats.max[first + i]) - (float) stats.logSum[first + i]);
+                    s[at + j] -= stats.max[first + i];
                 }
+                VectorMath.expShifted(s, at, cols, (float) stats.logSum[first + i], s);
             }
         }
 

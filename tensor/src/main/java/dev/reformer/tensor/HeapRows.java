@@ -70,6 +70,66 @@ final class HeapRows {
         });
     }
 
+    /** {@code out = e^x} elementwise, x float32 and contiguous (see {@link VectorMath}). */
+    static void exp(Tensor x, Tensor out) {
+        FloatBuffer xf = x.floats();
+        FloatBuffer of = out.writableFloats();
+        forGroups(Math.toIntExact(x.numel()), 1, (s, from, to) -> {
+            xf.get(from, s.a, 0, to - from);
+            VectorMath.expShifted(s.a, 0, to - from, 0f, s.a);
+            of.put(from, s.a, 0, to - from);
+        });
+    }
+
+    /**
+     * GELU's forward ({@code g == null}: {@code out = gelu(x)}) or backward ({@code out = g gelu'(x)}),
+     * in the sigmoid form of the tanh formula: with {@code u = sqrt(2/pi) (x + 0.044715 x^3)},
+     * {@code 0.5 (1 + tanh u) = s = 1 / (1 + e^(-2u))}, so {@code gelu(x) = x s} and
+     * {@code gelu'(x) = s + 2 x s (1 - s) sqrt(2/pi) (1 + 3 * 0.044715 x^2)}.
+     */
+    static void gelu(Tensor x, Tensor g, Tensor out) {
+        FloatBuffer xf = x.floats();
+        FloatBuffer gf = g == null ? null : g.floats();
+        FloatBuffer of = out.writableFloats();
+        float c = (float) VectorKernels.GELU_C;
+        float a = (float) VectorKernels.GELU_A;
+        forGroups(Math.toIntExact(x.numel()), 1, (s, from, to) -> {
+            int len = to - from;
+            xf.get(from, s.a, 0, len);
+            int i = 0;
+            for (; i < F.loopBound(len); i += F.length()) {
+                FloatVector v = FloatVector.fromArray(F, s.a, i);
+                v.mul(v).fma(a, 1f).mul(v).mul(-2 * c).intoArray(s.b, i);
+            }
+            for (; i < len; i++) {
+                float v = s.a[i];
+                s.b[i] = Math.fma(v * v, a, 1f) * v * (-2 * c);
+            }
+            VectorMath.expShifted(s.b, 0, len, 0f, s.b);
+            if (gf != null) {
+                gf.get(from, s.c, 0, len);
+            }
+            i = 0;
+            for (; i < F.loopBound(len); i += F.length()) {
+                FloatVector v = FloatVector.fromArray(F, s.a, i);
+                FloatVector sig = FloatVector.broadcast(F, 1f).div(FloatVector.fromArray(F, s.b, i).add(1f));
+                if (gf == null) {
+                    v.mul(sig).intoArray(s.b, i);
+                } else {
+                    FloatVector du = v.mul(v).fma(3 * a, 1f).mul(c);
+                    FloatVector dy = v.mul(2f).mul(sig).mul(sig.neg().add(1f)).fma(du, sig);
+                    dy.mul(FloatVector.fromArray(F, s.c, i)).intoArray(s.b, i);
+                }
+            }
+            for (; i < len; i++) {
+                float v = s.a[i];
+                float sig = 1f / (1f + s.b[i]);
+                s.b[i] = gf == null ? v * sig : Math.fma(2f * v * sig * (1f - sig), Math.fma(v * v, 3 * a, 1f) * c, sig) * s.c[i];
+            }
+            of.put(from, s.b, 0, len);
+        });
+    }
+
     static void softmax(RowKernels.Kind kind, Tensor x, Tensor y, int n) {
         FloatBuffer xf = x.floats();
         FloatBuffer yf = y.writableFloats();
@@ -79,7 +139,7 @@ final class HeapRows {
             xf.get(r0 * n, s.a, 0, len);
             for (int at = 0; at < len; at += n) {
                 float max = max(s.a, at, n);
-                double total = expShifted(s.a, at, n, max, s.b);
+                double total = VectorMath.expShifted(s.a, at, n, max, s.b);
                 if (kind == RowKernels.Kind.SOFTMAX) {
                     scale(s.b, at, n, (float) (1.0 / total));
                 } else {
@@ -99,7 +159,7 @@ final class HeapRows {
             for (int r = r0; r < r1; r++) {
                 int at = (r - r0) * n;
                 float max = max(s.a, at, n);
-                s.c[r - r0] = (float) (max + Math.log(expShifted(s.a, at, n, max, s.b)));
+                s.c[r - r0] = (float) (max + Math.log(VectorMath.expShifted(s.a, at, n, max, s.b)));
             }
             of.put(r0, s.c, 0, r1 - r0);
         });
@@ -128,12 +188,13 @@ final class HeapRows {
                     }
                 } else {
                     FloatVector t = FloatVector.broadcast(F, (float) sum(s.b, at, n));
+                    VectorMath.expShifted(s.a, at, n, 0f, s.c);
                     for (; i < F.loopBound(n); i += F.length()) {
-                        FloatVector e = FloatVector.fromArray(F, s.a, at + i).lanewise(VectorOperators.EXP);
-                        FloatVector.fromArray(F, s.b, at + i).sub(e.mul(t)).intoArray(s.c, at + i);
+                        FloatVector.fromArray(F, s.b, at + i).sub(FloatVector.fromArray(F, s.c, at + i).mul(t))
+                                .intoArray(s.c, at + i);
                     }
                     for (; i < n; i++) {
-                        s.c[at + i] = s.b[at + i] - (float) Math.exp(s.a[at + i]) * t.lane(0);
+                        s.c[at + i] = s.b[at + i] - s.c[at + i] * t.lane(0);
                     }
                 }
             }
@@ -153,16 +214,8 @@ final class HeapRows {
             xf.get(r0 * n, s.a, 0, len);
             for (int r = r0; r < r1; r++) {
                 int at = (r - r0) * n;
-                FloatVector shift = FloatVector.broadcast(F, lf.get(r));
-                FloatVector factor = FloatVector.broadcast(F, gf.get(r));
-                int i = 0;
-                for (; i < F.loopBound(n); i += F.length()) {
-                    FloatVector.fromArray(F, s.a, at + i).sub(shift).lanewise(VectorOperators.EXP).mul(factor)
-                            .intoArray(s.b, at + i);
-                }
-                for (; i < n; i++) {
-                    s.b[at + i] = (float) Math.exp(s.a[at + i] - lf.get(r)) * gf.get(r);
-                }
+                VectorMath.expShifted(s.a, at, n, lf.get(r), s.b);
+                scale(s.b, at, n, gf.get(r));
             }
             df.put(r0 * n, s.b, 0, len);
         });
@@ -354,24 +407,6 @@ final class HeapRows {
         for (; i < n; i++) {
             float c = x[at + i] - mean;
             sum += c * c;
-        }
-        return sum;
-    }
-
-    /** {@code y = e^(x - max)} over the row; returns its sum, finished in double. */
-    private static double expShifted(float[] x, int at, int n, float max, float[] y) {
-        FloatVector shift = FloatVector.broadcast(F, max);
-        FloatVector acc = FloatVector.zero(F);
-        int i = 0;
-        for (; i < F.loopBound(n); i += F.length()) {
-            FloatVector e = FloatVector.fromArray(F, x, at + i).sub(shift).lanewise(VectorOperators.EXP);
-            acc = acc.add(e);
-            e.intoArray(y, at + i);
-        }
-        double sum = acc.reduceLanes(VectorOperators.ADD);
-        for (; i < n; i++) {
-            y[at + i] = (float) Math.exp(x[at + i] - max);
-            sum += y[at + i];
         }
         return sum;
     }

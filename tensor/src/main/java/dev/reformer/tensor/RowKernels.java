@@ -109,17 +109,14 @@ final class RowKernels {
             int yi = yo + r * n;
             int gi = go + r * n;
             int di = dOff + r * n;
-            int full = D.loopBound(n);
+            // e^y lane by lane with Math.exp, which gives the same bits in every JIT tier (see VectorMath)
+            int full = kind == Kind.SOFTMAX ? D.loopBound(n) : 0;
             double total = kind == Kind.SOFTMAX ? dotD(gb, gi, yb, yi, n) : sumD(gb, gi, n);
             DoubleVector t = DoubleVector.broadcast(D, total);
             for (int i = 0; i < full; i += D.length()) {
                 DoubleVector yv = DoubleVector.fromByteBuffer(D, yb, 8 * (yi + i), NATIVE);
                 DoubleVector gv = DoubleVector.fromByteBuffer(D, gb, 8 * (gi + i), NATIVE);
-                if (kind == Kind.SOFTMAX) {
-                    yv.mul(gv.sub(t)).intoByteBuffer(db, 8 * (di + i), NATIVE);
-                } else {
-                    gv.sub(yv.lanewise(VectorOperators.EXP).mul(t)).intoByteBuffer(db, 8 * (di + i), NATIVE);
-                }
+                yv.mul(gv.sub(t)).intoByteBuffer(db, 8 * (di + i), NATIVE);
             }
             for (int i = full; i < n; i++) {
                 double yv = yb.getDouble(8 * (yi + i));
@@ -148,14 +145,7 @@ final class RowKernels {
             int di = dOff + r * n;
             double shift = lb.getDouble(8 * (lo + r));
             double scale = gb.getDouble(8 * (go + r));
-            DoubleVector s = DoubleVector.broadcast(D, shift);
-            DoubleVector c = DoubleVector.broadcast(D, scale);
-            int i = 0;
-            for (; i < D.loopBound(n); i += D.length()) {
-                DoubleVector.fromByteBuffer(D, xb, 8 * (xi + i), NATIVE).sub(s).lanewise(VectorOperators.EXP).mul(c)
-                        .intoByteBuffer(db, 8 * (di + i), NATIVE);
-            }
-            for (; i < n; i++) {
+            for (int i = 0; i < n; i++) {
                 db.putDouble(8 * (di + i), Math.exp(xb.getDouble(8 * (xi + i)) - shift) * scale);
             }
         });
@@ -282,20 +272,14 @@ final class RowKernels {
         return max;
     }
 
-    /** {@code sum e^(x - max)}, finished in double; also writes each e^(x - max) to y when y is given. */
+    /**
+     * {@code sum e^(x - max)}; also writes each e^(x - max) to y when y is given. Scalar
+     * {@code Math.exp}: it gives the same bits in every JIT tier, the vector API's EXP does not
+     * (see {@link VectorMath}), and float64 is the checking dtype, not the fast one.
+     */
     private static double expSumD(ByteBuffer x, int xi, int n, double max, ByteBuffer y, int yi) {
-        DoubleVector shift = DoubleVector.broadcast(D, max);
-        DoubleVector acc = DoubleVector.zero(D);
-        int i = 0;
-        for (; i < D.loopBound(n); i += D.length()) {
-            DoubleVector e = DoubleVector.fromByteBuffer(D, x, 8 * (xi + i), NATIVE).sub(shift).lanewise(VectorOperators.EXP);
-            acc = acc.add(e);
-            if (y != null) {
-                e.intoByteBuffer(y, 8 * (yi + i), NATIVE);
-            }
-        }
-        double sum = acc.reduceLanes(VectorOperators.ADD);
-        for (; i < n; i++) {
+        double sum = 0;
+        for (int i = 0; i < n; i++) {
             double e = Math.exp(x.getDouble(8 * (xi + i)) - max);
             sum += e;
             if (y != null) {

@@ -30,26 +30,58 @@ final class VectorKernels {
 
     // ------------------------------------------------------------------ unary
 
-    /** {@code out = op(x)} for contiguous x and out of one floating dtype. */
+    /**
+     * {@code out = op(x)} for contiguous x and out of one floating dtype. The float exponential is
+     * {@link VectorMath}'s; logarithm and tanh, and every transcendental in float64, are scalar
+     * {@code Math} calls, not the vector API's, which give different bits in different JIT tiers
+     * (see {@link VectorMath}).
+     */
     static void unary(Elementwise.Unary op, Tensor x, Tensor out) {
+        boolean isFloat = x.dtype() == DType.FLOAT32;
+        if (isFloat && op == Elementwise.Unary.EXP) {
+            HeapRows.exp(x, out);
+            return;
+        }
         ByteBuffer xb = x.nio();
         ByteBuffer ob = out.nio();
         long xo = x.elementOffset();
         long oo = out.elementOffset();
         int n = Math.toIntExact(out.numel());
-        boolean isFloat = x.dtype() == DType.FLOAT32;
         int blocks = (n + BLOCK - 1) / BLOCK;
         Parallel.forRange(blocks, 1, (from, to) -> {
             for (int blk = from; blk < to; blk++) {
                 int start = blk * BLOCK;
                 int len = Math.min(BLOCK, n - start);
-                if (isFloat) {
-                    unaryF(op, xb, (int) (xo + start), ob, (int) (oo + start), len);
+                int xi = (int) (xo + start);
+                int oi = (int) (oo + start);
+                if (op == Elementwise.Unary.EXP || op == Elementwise.Unary.LOG || op == Elementwise.Unary.TANH) {
+                    transcendental(op, isFloat, xb, xi, ob, oi, len);
+                } else if (isFloat) {
+                    unaryF(op, xb, xi, ob, oi, len);
                 } else {
-                    unaryD(op, xb, (int) (xo + start), ob, (int) (oo + start), len);
+                    unaryD(op, xb, xi, ob, oi, len);
                 }
             }
         });
+    }
+
+    /** exp, log or tanh, one scalar {@code Math} call per element. */
+    private static void transcendental(Elementwise.Unary op, boolean isFloat, ByteBuffer x, int xi, ByteBuffer o, int oi,
+            int n) {
+        for (int i = 0; i < n; i++) {
+            double v = isFloat ? x.getFloat(4 * (xi + i)) : x.getDouble(8 * (xi + i));
+            double y = switch (op) {
+                case EXP -> Math.exp(v);
+                case LOG -> Math.log(v);
+                case TANH -> Math.tanh(v);
+                default -> throw new IllegalArgumentException("not a transcendental: " + op);
+            };
+            if (isFloat) {
+                o.putFloat(4 * (oi + i), (float) y);
+            } else {
+                o.putDouble(8 * (oi + i), y);
+            }
+        }
     }
 
     private static void unaryF(Elementwise.Unary op, ByteBuffer x, int xi, ByteBuffer o, int oi, int n) {
@@ -66,11 +98,9 @@ final class VectorKernels {
     private static FloatVector applyF(Elementwise.Unary op, FloatVector v) {
         return switch (op) {
             case NEG -> v.neg();
-            case EXP -> v.lanewise(VectorOperators.EXP);
-            case LOG -> v.lanewise(VectorOperators.LOG);
             case SQRT -> v.sqrt();
-            case TANH -> v.lanewise(VectorOperators.TANH);
             case RELU -> v.max(0f);
+            default -> throw new IllegalArgumentException("no vector form of " + op);
         };
     }
 
@@ -88,19 +118,17 @@ final class VectorKernels {
     private static DoubleVector applyD(Elementwise.Unary op, DoubleVector v) {
         return switch (op) {
             case NEG -> v.neg();
-            case EXP -> v.lanewise(VectorOperators.EXP);
-            case LOG -> v.lanewise(VectorOperators.LOG);
             case SQRT -> v.sqrt();
-            case TANH -> v.lanewise(VectorOperators.TANH);
             case RELU -> v.max(0d);
+            default -> throw new IllegalArgumentException("no vector form of " + op);
         };
     }
 
     // ------------------------------------------------------------------ GELU
 
     /** sqrt(2/pi) and the cubic coefficient of GELU's tanh form. */
-    private static final double GELU_C = Math.sqrt(2 / Math.PI);
-    private static final double GELU_A = 0.044715;
+    static final double GELU_C = Math.sqrt(2 / Math.PI);
+    static final double GELU_A = 0.044715;
 
     /** {@code out = 0.5 x (1 + tanh(u))} with {@code u = sqrt(2/pi) (x + 0.044715 x^3)}; x and out contiguous. */
     static void gelu(Tensor x, Tensor out) {
@@ -115,8 +143,16 @@ final class VectorKernels {
         geluPass(x, g, out);
     }
 
-    /** One pass over blocks of the elements: the forward where g is null, else the backward. */
+    /**
+     * One pass over the elements: the forward where g is null, else the backward. Float32 goes to
+     * {@link HeapRows#gelu} (the sigmoid form, on {@link VectorMath}'s exponential); float64 is
+     * {@link #geluScalar} and {@link #geluDerivative} per element.
+     */
     private static void geluPass(Tensor x, Tensor g, Tensor out) {
+        if (x.dtype() == DType.FLOAT32) {
+            HeapRows.gelu(x, g, out);
+            return;
+        }
         ByteBuffer xb = x.nio();
         ByteBuffer gb = g == null ? null : g.nio();
         ByteBuffer ob = out.nio();
@@ -124,83 +160,18 @@ final class VectorKernels {
         long go = g == null ? 0 : g.elementOffset();
         long oo = out.elementOffset();
         int n = Math.toIntExact(out.numel());
-        boolean isFloat = x.dtype() == DType.FLOAT32;
         int blocks = (n + BLOCK - 1) / BLOCK;
         Parallel.forRange(blocks, 1, (from, to) -> {
             for (int blk = from; blk < to; blk++) {
                 int start = blk * BLOCK;
                 int len = Math.min(BLOCK, n - start);
-                int xi = (int) (xo + start);
-                int oi = (int) (oo + start);
-                if (isFloat && gb == null) {
-                    geluF(xb, xi, ob, oi, len);
-                } else if (isFloat) {
-                    geluBackwardF(xb, xi, gb, (int) (go + start), ob, oi, len);
-                } else if (gb == null) {
-                    geluD(xb, xi, ob, oi, len);
-                } else {
-                    geluBackwardD(xb, xi, gb, (int) (go + start), ob, oi, len);
+                for (int i = 0; i < len; i++) {
+                    double v = xb.getDouble(8 * (int) (xo + start + i));
+                    double y = gb == null ? geluScalar(v) : geluDerivative(v) * gb.getDouble(8 * (int) (go + start + i));
+                    ob.putDouble(8 * (int) (oo + start + i), y);
                 }
             }
         });
-    }
-
-    private static void geluF(ByteBuffer x, int xi, ByteBuffer o, int oi, int n) {
-        float c = (float) GELU_C;
-        float a = (float) GELU_A;
-        int i = 0;
-        for (; i < F.loopBound(n); i += F.length()) {
-            FloatVector v = FloatVector.fromByteBuffer(F, x, 4 * (xi + i), NATIVE);
-            FloatVector t = v.mul(v).mul(a).add(1f).mul(v).mul(c).lanewise(VectorOperators.TANH);
-            t.add(1f).mul(v).mul(0.5f).intoByteBuffer(o, 4 * (oi + i), NATIVE);
-        }
-        for (; i < n; i++) {
-            o.putFloat(4 * (oi + i), (float) geluScalar(x.getFloat(4 * (xi + i))));
-        }
-    }
-
-    private static void geluBackwardF(ByteBuffer x, int xi, ByteBuffer g, int gi, ByteBuffer o, int oi, int n) {
-        float c = (float) GELU_C;
-        float a = (float) GELU_A;
-        int i = 0;
-        for (; i < F.loopBound(n); i += F.length()) {
-            FloatVector v = FloatVector.fromByteBuffer(F, x, 4 * (xi + i), NATIVE);
-            FloatVector v2 = v.mul(v);
-            FloatVector t = v2.mul(a).add(1f).mul(v).mul(c).lanewise(VectorOperators.TANH);
-            FloatVector du = v2.mul(3 * a).add(1f).mul(c);
-            FloatVector dy = t.add(1f).mul(0.5f).add(v.mul(0.5f).mul(t.mul(t).neg().add(1f)).mul(du));
-            dy.mul(FloatVector.fromByteBuffer(F, g, 4 * (gi + i), NATIVE)).intoByteBuffer(o, 4 * (oi + i), NATIVE);
-        }
-        for (; i < n; i++) {
-            o.putFloat(4 * (oi + i), (float) (geluDerivative(x.getFloat(4 * (xi + i))) * g.getFloat(4 * (gi + i))));
-        }
-    }
-
-    private static void geluD(ByteBuffer x, int xi, ByteBuffer o, int oi, int n) {
-        int i = 0;
-        for (; i < D.loopBound(n); i += D.length()) {
-            DoubleVector v = DoubleVector.fromByteBuffer(D, x, 8 * (xi + i), NATIVE);
-            DoubleVector t = v.mul(v).mul(GELU_A).add(1).mul(v).mul(GELU_C).lanewise(VectorOperators.TANH);
-            t.add(1).mul(v).mul(0.5).intoByteBuffer(o, 8 * (oi + i), NATIVE);
-        }
-        for (; i < n; i++) {
-            o.putDouble(8 * (oi + i), geluScalar(x.getDouble(8 * (xi + i))));
-        }
-    }
-
-    private static void geluBackwardD(ByteBuffer x, int xi, ByteBuffer g, int gi, ByteBuffer o, int oi, int n) {
-        int i = 0;
-        for (; i < D.loopBound(n); i += D.length()) {
-            DoubleVector v = DoubleVector.fromByteBuffer(D, x, 8 * (xi + i), NATIVE);
-            DoubleVector v2 = v.mul(v);
-            DoubleVector t = v2.mul(GELU_A).add(1).mul(v).mul(GELU_C).lanewise(VectorOperators.TANH);
-            DoubleVector du = v2.mul(3 * GELU_A).add(1).mul(GELU_C);
-            DoubleVector dy = t.add(1).mul(0.5).add(v.mul(0.5).mul(t.mul(t).neg().add(1)).mul(du));
-            dy.mul(DoubleVector.fromByteBuffer(D, g, 8 * (gi + i), NATIVE)).intoByteBuffer(o, 8 * (oi + i), NATIVE);
-        }
-        for (; i < n; i++) {
-            o.putDouble(8 * (oi + i), geluDerivative(x.getDouble(8 * (xi + i))) * g.getDouble(8 * (gi + i)));
-        }
     }
 
     static double geluScalar(double v) {
