@@ -4,7 +4,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /**
- * The {@code ./reformer} command line. Subcommands are added as the project grows; each one
+ * The {@code bin/reformer} command line. Subcommands are added as the project grows; each one
  * documents itself through {@code --help}.
  */
 @Command(name = "reformer",
