@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "reformer",
         mixinStandardHelpOptions = true,
-        subcommands = {ProbeCommand.class},
+        subcommands = {TrainCommand.class, EvalCommand.class, ProbeCommand.class},
         versionProvider = Main.Version.class,
         description = "The Reformer (Kitaev, Kaiser, Levskaya, ICLR 2020) on a small JVM tensor engine.",
         footer = {"", "Run 'reformer COMMAND --help' for a command's options."})
@@ -23,7 +23,20 @@ public final class Main implements Runnable {
 
     /** The configured command line, shared by {@link #main} and the tests. */
     public static CommandLine commandLine() {
-        return new CommandLine(new Main());
+        CommandLine cli = new CommandLine(new Main());
+        cli.setParameterExceptionHandler(Main::badUsage);
+        cli.setOverwrittenOptionsAllowed(true);          // the last of a repeated option wins, as in most tools
+        return cli;
+    }
+
+    /** A mistyped command line: one line naming the problem and where the help is, exit code 2. */
+    private static int badUsage(CommandLine.ParameterException e, String[] args) {
+        CommandLine cmd = e.getCommandLine();
+        String name = cmd.getCommandSpec().qualifiedName();
+        cmd.getErr().println(name + ": " + e.getMessage() + " (see '" + name.replaceFirst("^reformer", "bin/reformer")
+                + " --help')");
+        cmd.getErr().flush();
+        return 2;
     }
 
     @Override

@@ -26,7 +26,7 @@ public record ReformerConfig(
         boolean lshDedupeRounds, boolean lshRotationsSharedByBatch, double lshLogitScale,
         int localChunkLength, int localChunksBefore, int localChunksAfter,
         double selfMaskValue, double dropout, FeedForward.Activation activation, int ffChunks, int outputChunks,
-        boolean reversible, boolean autoPad, DType dtype, long seed) {
+        boolean reversible, boolean autoPad, DType dtype, long seed, boolean sharedQueryKey) {
 
     /** Attention variant of a layer. */
     public enum AttentionType {
@@ -114,6 +114,7 @@ public record ReformerConfig(
         private boolean autoPad = true;
         private DType dtype = DType.FLOAT32;
         private long seed = 0;
+        private boolean sharedQueryKey = false;
 
         public Builder vocabSize(int v) { vocabSize = v; return this; }
         public Builder dModel(int d) { dModel = d; return this; }
@@ -157,6 +158,12 @@ public record ReformerConfig(
         public Builder dtype(DType d) { dtype = d; return this; }
         /** Seed of the parameters' initialisation and of the model's own random stream. */
         public Builder seed(long s) { seed = s; return this; }
+        /**
+         * Full and local attention with one shared query/key projection (keys normalised, own
+         * position masked), as LSH attention always has: then an LSH model can be evaluated with
+         * full attention and back (the paper's Table 2). Default: separate queries and keys.
+         */
+        public Builder sharedQueryKey(boolean on) { sharedQueryKey = on; return this; }
 
         public ReformerConfig build() {
             positive("vocab size", vocabSize);
@@ -223,7 +230,7 @@ public record ReformerConfig(
                     maxLength, axialShape, dims, causal, lshHashes, factors, lshChunkLength, lshChunksBefore,
                     lshChunksAfter, lshDedupeRounds, lshRotationsSharedByBatch, lshLogitScale, localChunkLength,
                     localChunksBefore, localChunksAfter, selfMaskValue, dropout, activation, ffChunks, outputChunks,
-                    reversible, autoPad, dtype, seed);
+                    reversible, autoPad, dtype, seed, sharedQueryKey);
             int multiple = config.lengthMultiple();
             if (maxLength % multiple != 0 && !autoPad) {
                 throw new ConfigException("max length " + maxLength + " is not a multiple of chunk length " + multiple

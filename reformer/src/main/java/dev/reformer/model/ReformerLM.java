@@ -82,9 +82,14 @@ public final class ReformerLM extends Module {
                     .selfMaskValue(config.selfMaskValue()).logitScale(config.lshLogitScale())
                     .dedupeRounds(config.lshDedupeRounds()).rotationsSharedByBatch(config.lshRotationsSharedByBatch())
                     .build();
-            case LOCAL -> LocalAttention.separate(config.localChunkLength(), config.localChunksBefore(),
-                    config.localChunksAfter(), config.causal(), separateScale);
-            case FULL -> FullAttention.separate(config.causal(), separateScale);
+            case LOCAL -> config.sharedQueryKey()
+                    ? LocalAttention.sharedQk(config.localChunkLength(), config.localChunksBefore(), config.localChunksAfter(),
+                            config.causal(), config.lshLogitScale(), config.selfMaskValue())
+                    : LocalAttention.separate(config.localChunkLength(), config.localChunksBefore(),
+                            config.localChunksAfter(), config.causal(), separateScale);
+            case FULL -> config.sharedQueryKey()
+                    ? FullAttention.sharedQk(config.causal(), config.lshLogitScale(), config.selfMaskValue())
+                    : FullAttention.separate(config.causal(), separateScale);
         };
     }
 

@@ -43,6 +43,54 @@ public class Adam extends Optimizer {
         this.steps = new long[this.parameters.size()];
     }
 
+    /**
+     * What a checkpoint needs to continue exactly: per parameter (in the order given to the
+     * constructor) the first and second moments, null before its first update, and its update count.
+     */
+    public record State(Tensor[] m, Tensor[] v, long[] steps) {
+    }
+
+    /** A copy of the state's arrays; the tensors are this optimizer's (read them, do not release them). */
+    public State state() {
+        return new State(m.clone(), v.clone(), steps.clone());
+    }
+
+    /**
+     * Replaces the state with {@code s} (from {@link #state} of an optimizer over parameters of the
+     * same shapes), keeping a share of each tensor; throws naming the first parameter that does not fit.
+     */
+    public void restore(State s) {
+        if (s.m().length != parameters.size() || s.v().length != parameters.size() || s.steps().length != parameters.size()) {
+            throw new IllegalArgumentException("Adam.restore: state for " + s.m().length + " parameters, but this optimizer has "
+                    + parameters.size());
+        }
+        for (int i = 0; i < parameters.size(); i++) {
+            Tensor value = parameters.get(i).data();
+            for (Tensor t : new Tensor[] {s.m()[i], s.v()[i]}) {
+                if (t != null && (!java.util.Arrays.equals(t.shape(), value.shape()) || t.dtype() != value.dtype())) {
+                    throw new IllegalArgumentException("Adam.restore: parameter " + i + " is " + value.dtype().label()
+                            + value.shapeString() + " but its saved moment is " + t.dtype().label() + t.shapeString());
+                }
+            }
+            if ((s.m()[i] == null) != (s.v()[i] == null) || (s.m()[i] == null) != (s.steps()[i] == 0)) {
+                throw new IllegalArgumentException("Adam.restore: parameter " + i + " has an incomplete state (moments "
+                        + (s.m()[i] != null) + "/" + (s.v()[i] != null) + ", " + s.steps()[i] + " updates)");
+            }
+        }
+        for (int i = 0; i < parameters.size(); i++) {
+            m[i] = s.m()[i] == null ? release(m[i]) : keepState(m[i], s.m()[i]);
+            v[i] = s.v()[i] == null ? release(v[i]) : keepState(v[i], s.v()[i]);
+            steps[i] = s.steps()[i];
+        }
+    }
+
+    private static Tensor release(Tensor t) {
+        if (t != null) {
+            t.release();
+        }
+        return null;
+    }
+
     @Override
     protected Tensor update(int i, Tensor value, Tensor grad) {
         long step = ++steps[i];

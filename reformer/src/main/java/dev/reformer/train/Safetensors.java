@@ -1,0 +1,181 @@
+package dev.reformer.train;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.reformer.tensor.DType;
+import dev.reformer.tensor.Tensor;
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The safetensors format (as Hugging Face's {@code safetensors} library reads it): an 8-byte
+ * little-endian header length N, N bytes of JSON header, then the tensors' raw little-endian bytes,
+ * back to back. The header maps each tensor's name to {@code {"dtype": "F32", "shape": [...],
+ * "data_offsets": [begin, end]}} (offsets into the data) and may hold {@code "__metadata__"}, a
+ * map of strings. This class adds one metadata entry of its own, {@code data_sha256}, the SHA-256
+ * of the data, and checks it on reading, so a truncated or corrupted file is refused.
+ *
+ * <pre>{@code
+ * byte[] file = Safetensors.encode(Map.of("w", w), Map.of("step", "100"));
+ * Safetensors.Contents c = Safetensors.decode(file, "model.safetensors");
+ * }</pre>
+ */
+public final class Safetensors {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    static final String CHECKSUM = "data_sha256";
+
+    private Safetensors() {
+    }
+
+    /** Tensors by name in file order, and the string metadata (checksum included). */
+    public record Contents(Map<String, Tensor> tensors, Map<String, String> metadata) {
+    }
+
+    /** The file's bytes for {@code tensors} (float32 or float64) and {@code metadata}. */
+    public static byte[] encode(Map<String, Tensor> tensors, Map<String, String> metadata) {
+        ByteArrayOutputStream data = new ByteArrayOutputStream();
+        ObjectNode header = JSON.createObjectNode();
+        ObjectNode meta = header.putObject("__metadata__");
+        tensors.forEach((name, t) -> {
+            byte[] bytes = bytesOf(name, t);
+            ObjectNode entry = header.putObject(name);
+            entry.put("dtype", t.dtype() == DType.FLOAT32 ? "F32" : "F64");
+            ArrayNode shape = entry.putArray("shape");
+            for (long s : t.shape()) {
+                shape.add(s);
+            }
+            entry.putArray("data_offsets").add(data.size()).add(data.size() + bytes.length);
+            data.writeBytes(bytes);
+        });
+        byte[] body = data.toByteArray();
+        metadata.forEach(meta::put);
+        meta.put(CHECKSUM, sha256(body, 0, body.length));
+        byte[] json = header.toString().getBytes(StandardCharsets.UTF_8);
+        int padded = (json.length + 7) / 8 * 8;               // spaces, so the data starts 8-byte aligned
+        ByteBuffer file = ByteBuffer.allocate(8 + padded + body.length).order(ByteOrder.LITTLE_ENDIAN);
+        file.putLong(padded).put(json);
+        for (int i = json.length; i < padded; i++) {
+            file.put((byte) ' ');
+        }
+        file.put(body);
+        return file.array();
+    }
+
+    /** Reads a file made by {@link #encode} (or any safetensors file of F32/F64 tensors); {@code where} names it in errors. */
+    public static Contents decode(byte[] file, String where) {
+        if (file.length < 8) {
+            throw corrupt(where, "it has " + file.length + " bytes, fewer than the 8 of the header length");
+        }
+        ByteBuffer in = ByteBuffer.wrap(file).order(ByteOrder.LITTLE_ENDIAN);
+        long headerLength = in.getLong();
+        if (headerLength < 2 || headerLength > file.length - 8) {
+            throw corrupt(where, "its header length " + headerLength + " does not fit a file of " + file.length + " bytes");
+        }
+        JsonNode header;
+        try {
+            header = JSON.readTree(new String(file, 8, (int) headerLength, StandardCharsets.UTF_8));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw corrupt(where, "its header is not valid JSON");
+        }
+        if (header == null || !header.isObject()) {
+            throw corrupt(where, "its header is not a JSON object");
+        }
+        int dataStart = 8 + (int) headerLength;
+        int dataLength = file.length - dataStart;
+        Map<String, String> metadata = new LinkedHashMap<>();
+        JsonNode meta = header.get("__metadata__");
+        if (meta != null) {
+            meta.fields().forEachRemaining(e -> metadata.put(e.getKey(), e.getValue().asText()));
+        }
+        String checksum = metadata.get(CHECKSUM);
+        if (checksum != null && !checksum.equals(sha256(file, dataStart, dataLength))) {
+            throw corrupt(where, "its data does not match the checksum in its header (truncated or changed on disk)");
+        }
+        Map<String, Tensor> tensors = new LinkedHashMap<>();
+        long expectedBegin = 0;
+        for (Iterator<Map.Entry<String, JsonNode>> it = header.fields(); it.hasNext();) {
+            Map.Entry<String, JsonNode> e = it.next();
+            if (e.getKey().equals("__metadata__")) {
+                continue;
+            }
+            JsonNode entry = e.getValue();
+            String dtype = entry.path("dtype").asText();
+            JsonNode offsets = entry.path("data_offsets");
+            JsonNode shapeNode = entry.path("shape");
+            if (!(dtype.equals("F32") || dtype.equals("F64")) || offsets.size() != 2 || !shapeNode.isArray()) {
+                throw corrupt(where, "tensor '" + e.getKey() + "' has dtype '" + dtype + "', offsets " + offsets
+                        + " and shape " + shapeNode + "; expected F32 or F64, two offsets and a shape");
+            }
+            long[] shape = new long[shapeNode.size()];
+            long count = 1;
+            for (int i = 0; i < shape.length; i++) {
+                shape[i] = shapeNode.get(i).asLong();
+                count *= shape[i];
+            }
+            int width = dtype.equals("F32") ? 4 : 8;
+            long begin = offsets.get(0).asLong();
+            long end = offsets.get(1).asLong();
+            if (begin != expectedBegin || end - begin != count * width || end > dataLength) {
+                throw corrupt(where, "tensor '" + e.getKey() + "' claims bytes " + begin + ".." + end + " of " + dataLength
+                        + " for shape " + shapeNode);
+            }
+            ByteBuffer bytes = ByteBuffer.wrap(file, dataStart + (int) begin, (int) (end - begin)).slice()
+                    .order(ByteOrder.LITTLE_ENDIAN);
+            if (width == 4) {
+                float[] values = new float[(int) count];
+                bytes.asFloatBuffer().get(values);
+                tensors.put(e.getKey(), Tensor.of(values, shape));
+            } else {
+                double[] values = new double[(int) count];
+                bytes.asDoubleBuffer().get(values);
+                tensors.put(e.getKey(), Tensor.of(values, shape));
+            }
+            expectedBegin = end;
+        }
+        if (expectedBegin != dataLength) {
+            throw corrupt(where, "its tensors cover " + expectedBegin + " of its " + dataLength + " data bytes");
+        }
+        return new Contents(tensors, metadata);
+    }
+
+    private static byte[] bytesOf(String name, Tensor t) {
+        if (t.dtype() == DType.FLOAT32) {
+            float[] v = t.toFloatArray();
+            ByteBuffer b = ByteBuffer.allocate(4 * v.length).order(ByteOrder.LITTLE_ENDIAN);
+            b.asFloatBuffer().put(v);
+            return b.array();
+        }
+        if (t.dtype() == DType.FLOAT64) {
+            double[] v = t.toDoubleArray();
+            ByteBuffer b = ByteBuffer.allocate(8 * v.length).order(ByteOrder.LITTLE_ENDIAN);
+            b.asDoubleBuffer().put(v);
+            return b.array();
+        }
+        throw new IllegalArgumentException("safetensors: tensor '" + name + "' is " + t.dtype().label()
+                + "; only float32 and float64 are written");
+    }
+
+    static String sha256(byte[] bytes, int from, int length) {
+        try {
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            md.update(bytes, from, length);
+            return HexFormat.of().formatHex(md.digest());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static TrainException corrupt(String where, String why) {
+        return new TrainException(where + " is not a readable checkpoint: " + why + "; use an earlier copy or retrain");
+    }
+}
