@@ -10,7 +10,9 @@ import dev.reformer.train.TrainException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -51,11 +53,17 @@ final class EvalCommand implements Callable<Integer> {
         try {
             Path file = Files.isDirectory(run) ? run.resolve(Checkpoint.FILE) : run;
             TrainConfig trained = Checkpoint.configOf(file);
-            TrainConfig c = trained;
-            c = new TrainConfig(c.task(), c.symbols(), c.wordLength(), c.layers(), c.dModel(), c.dFf(), c.heads(), c.headDim(),
-                    attention != null ? attention : c.attention(), hashes != null ? hashes : c.hashes(), c.chunk(),
-                    c.buckets(), c.dropout(), c.steps(), c.batch(), c.lr(), c.warmup(), c.weightDecay(), c.clip(),
-                    c.evalEvery(), batches != null ? batches : c.evalBatches(), c.checkpointEvery(), c.stopAt(), c.seed());
+            Map<String, Object> changes = new LinkedHashMap<>();
+            if (attention != null) {
+                changes.put("attention", attention);
+            }
+            if (hashes != null) {
+                changes.put("n_hashes", hashes);
+            }
+            if (batches != null) {
+                changes.put("eval_batches", batches);
+            }
+            TrainConfig c = trained.with(changes);
             c.validate();
             Task task = c.newTask();
             ReformerLM model = new ReformerLM(c.modelConfig(task));

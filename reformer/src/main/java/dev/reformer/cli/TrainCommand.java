@@ -11,7 +11,9 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -49,8 +51,18 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--resume", paramLabel = "RUN_DIR", description = "continue the run in RUN_DIR from its checkpoint")
     private Path resume;
 
-    @Option(names = "--task", paramLabel = "TASK", description = "duplication (default)")
+    @Option(names = "--task", paramLabel = "TASK",
+            description = "duplication (default) or charlm (byte-level language model; bits per character); each has its own defaults")
     private String task;
+
+    @Option(names = "--data", paramLabel = "FILE", description = "charlm: the text to model (default: the embedded Shakespeare's Sonnets)")
+    private String data;
+
+    @Option(names = "--length", paramLabel = "L", description = "charlm: tokens per sequence (default: 256)")
+    private Integer length;
+
+    @Option(names = "--vocab", paramLabel = "V", description = "charlm: byte values 0..V-1 allowed (default: 256)")
+    private Integer vocab;
 
     @Option(names = "--symbols", paramLabel = "N", description = "duplication: symbols including the separator 0 (default: 128)")
     private Integer symbols;
@@ -73,7 +85,7 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--head-dim", paramLabel = "D", description = "width per head (default: 32)")
     private Integer headDim;
 
-    @Option(names = "--attention", paramLabel = "KIND", description = "lsh, local or full (default: lsh); queries and keys are shared in all three")
+    @Option(names = "--attention", paramLabel = "KIND", description = "lsh, local or full, or one per layer, repeated: local,lsh (default: lsh; charlm: local,lsh); queries and keys are shared")
     private String attention;
 
     @Option(names = "--n-hashes", paramLabel = "K", description = "LSH hash rounds (default: 2)")
@@ -133,7 +145,7 @@ final class TrainCommand implements Callable<Integer> {
                 }
                 trainer = Trainer.resume(resume, this::overriding, out, System.console() != null);
             } else {
-                TrainConfig config = overriding(TrainConfig.defaults());
+                TrainConfig config = overriding(TrainConfig.defaults(task == null ? "duplication" : task));
                 String runName = name != null ? name : config.task() + "-"
                         + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss", Locale.ROOT));
                 if (runName.isBlank() || runName.contains("/") || runName.contains("\\") || runName.startsWith(".")) {
@@ -170,7 +182,8 @@ final class TrainCommand implements Callable<Integer> {
                 return 130;
             }
             String result = r.eval() == null ? "no evaluation yet"
-                    : String.format(Locale.ROOT, "final eval loss %.4f, accuracy %.4f", r.eval().loss(), r.eval().accuracy());
+                    : String.format(Locale.ROOT, "final eval loss %.4f, %s %.4f", r.eval().loss(), r.metric().key,
+                            r.eval().metric(r.metric()));
             out.println("reformer train: " + result + " at step " + r.step()
                     + (r.reachedTarget() ? " (target reached)" : "") + "; run written to " + where);
             return 0;
@@ -185,17 +198,41 @@ final class TrainCommand implements Callable<Integer> {
     }
 
     /** {@code base} with every option given on the command line put in. */
-    private TrainConfig overriding(TrainConfig b) {
-        return new TrainConfig(or(task, b.task()), or(symbols, b.symbols()), or(wordLength, b.wordLength()),
-                or(layers, b.layers()), or(dModel, b.dModel()), or(dFf, b.dFf()), or(heads, b.heads()),
-                or(headDim, b.headDim()), or(attention, b.attention()), or(hashes, b.hashes()), or(chunk, b.chunk()),
-                or(buckets, b.buckets()), or(dropout, b.dropout()), or(steps, b.steps()), or(batch, b.batch()),
-                or(lr, b.lr()), or(warmup, b.warmup()), or(weightDecay, b.weightDecay()), or(clip, b.clip()),
-                or(evalEvery, b.evalEvery()), or(evalBatches, b.evalBatches()), or(checkpointEvery, b.checkpointEvery()),
-                or(stopAt, b.stopAt()), or(seed, b.seed()));
+    private TrainConfig overriding(TrainConfig base) {
+        Map<String, Object> given = new LinkedHashMap<>();
+        put(given, "task", task);
+        put(given, "symbols", symbols);
+        put(given, "word_length", wordLength);
+        put(given, "data", data);
+        put(given, "length", length);
+        put(given, "vocab", vocab);
+        put(given, "layers", layers);
+        put(given, "d_model", dModel);
+        put(given, "d_ff", dFf);
+        put(given, "heads", heads);
+        put(given, "head_dim", headDim);
+        put(given, "attention", attention);
+        put(given, "n_hashes", hashes);
+        put(given, "chunk", chunk);
+        put(given, "buckets", buckets);
+        put(given, "dropout", dropout);
+        put(given, "steps", steps);
+        put(given, "batch", batch);
+        put(given, "lr", lr);
+        put(given, "warmup", warmup);
+        put(given, "weight_decay", weightDecay);
+        put(given, "clip", clip);
+        put(given, "eval_every", evalEvery);
+        put(given, "eval_batches", evalBatches);
+        put(given, "checkpoint_every", checkpointEvery);
+        put(given, "stop_at", stopAt);
+        put(given, "seed", seed);
+        return base.with(given);
     }
 
-    private static <T> T or(T given, T otherwise) {
-        return given != null ? given : otherwise;
+    private static void put(Map<String, Object> map, String key, Object value) {
+        if (value != null) {
+            map.put(key, value);
+        }
     }
 }

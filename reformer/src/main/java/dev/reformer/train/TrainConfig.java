@@ -17,7 +17,8 @@ public record TrainConfig(
         int layers, int dModel, int dFf, int heads, int headDim, String attention, int hashes, int chunk, int buckets,
         double dropout,
         long steps, int batch, double lr, long warmup, double weightDecay, double clip,
-        long evalEvery, int evalBatches, long checkpointEvery, double stopAt, long seed) {
+        long evalEvery, int evalBatches, long checkpointEvery, double stopAt, long seed,
+        String data, int length, int vocab) {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -26,23 +27,44 @@ public record TrainConfig(
         return new TrainConfig("duplication", 128, 127,
                 1, 128, 512, 4, 32, "lsh", 2, 32, 8, 0.0,
                 3000, 16, 1e-3, 0, 0.0, 0.0,
-                100, 4, 500, 0.99, 1);
+                100, 4, 500, 0.99, 1,
+                "", 256, 256);
+    }
+
+    /**
+     * The defaults of {@code task}: {@link #defaults()} for duplication; for charlm, bytes of the
+     * embedded sonnets in windows of 256, two layers (local attention, then LSH, so that cached
+     * generation is exact), d = 128, dropout 0.1, AdamW 1e-3 with 100 warm-up steps, weight decay
+     * 0.01, clipping at 1, 1,000 steps.
+     */
+    public static TrainConfig defaults(String task) {
+        return switch (task) {
+            case "duplication" -> defaults();
+            case "charlm" -> new TrainConfig("charlm", 128, 127,
+                    2, 128, 512, 4, 32, "local,lsh", 2, 32, 8, 0.1,
+                    1000, 16, 1e-3, 100, 0.01, 1.0,
+                    100, 4, 250, 0.0, 1,
+                    "", 256, 256);
+            default -> throw new TrainException("unknown task '" + task + "': use duplication or charlm");
+        };
     }
 
     /** The task this config trains on. */
     public Task newTask() {
         return switch (task) {
             case "duplication" -> new DuplicationTask(symbols, wordLength, seed);
-            default -> throw new TrainException("unknown task '" + task + "': use duplication");
+            case "charlm" -> CharLmTask.of(data, vocab, length, seed);
+            default -> throw new TrainException("unknown task '" + task + "': use duplication or charlm");
         };
     }
 
     /** The model for {@code task}'s vocabulary and length, with this config's sizes. */
     public ReformerConfig modelConfig(Task t) {
-        ReformerConfig.AttentionType type = ReformerConfig.AttentionType.parse(attention);
+        ReformerConfig.AttentionType[] types = java.util.Arrays.stream(attention.split(","))
+                .map(ReformerConfig.AttentionType::parse).toArray(ReformerConfig.AttentionType[]::new);
         return ReformerConfig.builder()
                 .vocabSize(t.vocabSize()).dModel(dModel).dFf(dFf).heads(heads).headDim(headDim).layers(layers)
-                .attention(type).maxLength(t.length()).causal(true)
+                .attention(types).maxLength(t.length()).causal(true)
                 .lshHashes(hashes).lshBuckets(buckets).lshChunkLength(chunk).localChunkLength(chunk)
                 .lshLogitScale(1 / Math.sqrt(headDim == 0 ? (double) dModel / heads : headDim))
                 .sharedQueryKey(true).dropout(dropout).seed(seed).build();
@@ -97,6 +119,9 @@ public record TrainConfig(
         f.put("checkpoint_every", checkpointEvery);
         f.put("stop_at", stopAt);
         f.put("seed", seed);
+        f.put("data", data);
+        f.put("length", length);
+        f.put("vocab", vocab);
         return f;
     }
 
@@ -110,6 +135,18 @@ public record TrainConfig(
         }
     }
 
+    /** A copy with the fields in {@code changes} (keys of {@link #fields()}) replaced. */
+    public TrainConfig with(Map<String, Object> changes) {
+        Map<String, Object> f = fields();
+        for (String key : changes.keySet()) {
+            if (!f.containsKey(key)) {
+                throw new IllegalArgumentException("TrainConfig has no field '" + key + "'");
+            }
+        }
+        f.putAll(changes);
+        return fromTree(JSON.valueToTree(f), "the options");
+    }
+
     /** Reads a config written by {@link #toJson}; {@code where} names the file in errors. */
     public static TrainConfig fromJson(String text, String where) {
         JsonNode n;
@@ -121,19 +158,23 @@ public record TrainConfig(
         if (n == null || !n.isObject()) {
             throw new TrainException(where + " does not hold a JSON object: restore it or start a new run");
         }
+        return fromTree(n, where);
+    }
+
+    private static TrainConfig fromTree(JsonNode n, String where) {
         Reader r = new Reader(n, where);
         return new TrainConfig(r.text("task"), r.integer("symbols"), r.integer("word_length"),
                 r.integer("layers"), r.integer("d_model"), r.integer("d_ff"), r.integer("heads"), r.integer("head_dim"),
                 r.text("attention"), r.integer("n_hashes"), r.integer("chunk"), r.integer("buckets"), r.number("dropout"),
                 r.whole("steps"), r.integer("batch"), r.number("lr"), r.whole("warmup"), r.number("weight_decay"),
                 r.number("clip"), r.whole("eval_every"), r.integer("eval_batches"), r.whole("checkpoint_every"),
-                r.number("stop_at"), r.whole("seed"));
+                r.number("stop_at"), r.whole("seed"), r.text("data"), r.integer("length"), r.integer("vocab"));
     }
 
     private record Reader(JsonNode n, String where) {
         JsonNode field(String key) {
             JsonNode v = n.get(key);
-            if (v == null || v.isNull()) {
+            if (v == null || v.isNull() || v.isMissingNode()) {
                 throw new TrainException(where + " has no field '" + key + "': restore the file or start a new run");
             }
             return v;

@@ -39,7 +39,8 @@ public final class Trainer {
     public static final String CURVES = "curves.png";
 
     /** How a run ended. */
-    public record Result(Path runDir, long step, Evaluation.Score eval, boolean reachedTarget, boolean interrupted) {
+    public record Result(Path runDir, long step, Evaluation.Score eval, Task.Metric metric, boolean reachedTarget,
+            boolean interrupted) {
     }
 
     private final TrainConfig config;
@@ -231,7 +232,7 @@ public final class Trainer {
         }
         progress.finish();
         CurvePlot.write(MetricsLog.read(runDir), task.metric().key, runDir.resolve(CURVES));
-        return new Result(runDir, step, eval, reached, interrupted && !reached && step < config.steps());
+        return new Result(runDir, step, eval, task.metric(), reached, interrupted && !reached && step < config.steps());
     }
 
     /** One update; returns the batch's loss and metric before it. */

@@ -93,6 +93,17 @@ class TrainCommandTest {
         refused(run(tiny("--attention", "sparse")), "attention type 'sparse'");
         refused(run(tiny("--name", "../escape")), "--name '../escape'");
         refused(run(tiny("--steps", "many")), "--steps", "many");
+        refused(run(tiny("--task", "charlm", "--warmup", "0", "--data", dir.resolve("missing.txt").toString())), "no such file");
+        Path empty = Files.createFile(dir.resolve("empty.txt"));
+        refused(run(tiny("--task", "charlm", "--warmup", "0", "--data", empty.toString())), "is empty");
+        Path shortText = Files.writeString(dir.resolve("short.txt"), "to be or not to be");
+        refused(run(tiny("--task", "charlm", "--warmup", "0", "--data", shortText.toString(), "--length", "16")), "too short");
+        Path high = Files.write(dir.resolve("high.bin"), new byte[] {'a', (byte) 0xE9, 'b'});
+        refused(run(tiny("--task", "charlm", "--warmup", "0", "--data", high.toString(), "--length", "0")), "--length 0");
+        Path accented = Files.write(dir.resolve("accented.txt"), ("caf" + "\u00e9 ".repeat(400)).getBytes(
+                java.nio.charset.StandardCharsets.UTF_8));
+        refused(run(tiny("--task", "charlm", "--warmup", "0", "--data", accented.toString(), "--length", "16", "--vocab", "128")),
+                "outside the vocabulary of 128");
         assertThat(snapshot(dir.resolve("runs"))).isEmpty();
     }
 

@@ -24,9 +24,8 @@ class TrainingRunTest {
 
     /** |w| = 15 (L = 32), chunks of 8, 4 buckets, 24 steps, evaluation and checkpoints every 8. */
     static TrainConfig small() {
-        TrainConfig d = TrainConfig.defaults();
         return new TrainConfig("duplication", 16, 15, 1, 32, 64, 2, 16, "lsh", 2, 8, 4, 0.1,
-                24, 4, 3e-3, 4, 0.01, 1.0, 8, 2, 8, 0.0, 7);
+                24, 4, 3e-3, 4, 0.01, 1.0, 8, 2, 8, 0.0, 7, "", 256, 256);
     }
 
     static final PrintStream QUIET = new PrintStream(new ByteArrayOutputStream());
@@ -59,13 +58,9 @@ class TrainingRunTest {
     @Test
     void anotherSeedWritesOtherMetrics() throws IOException {
         TrainConfig s = small();
-        TrainConfig other = new TrainConfig(s.task(), s.symbols(), s.wordLength(), s.layers(), s.dModel(), s.dFf(), s.heads(),
-                s.headDim(), s.attention(), s.hashes(), s.chunk(), s.buckets(), s.dropout(), 8, s.batch(), s.lr(), s.warmup(),
-                s.weightDecay(), s.clip(), s.evalEvery(), s.evalBatches(), s.checkpointEvery(), s.stopAt(), 8);
+        TrainConfig other = small().with(java.util.Map.of("steps", 8L, "seed", 8L));
         Trainer.start(other, dir.resolve("a"), QUIET, false).run();
-        TrainConfig same = new TrainConfig(s.task(), s.symbols(), s.wordLength(), s.layers(), s.dModel(), s.dFf(), s.heads(),
-                s.headDim(), s.attention(), s.hashes(), s.chunk(), s.buckets(), s.dropout(), 8, s.batch(), s.lr(), s.warmup(),
-                s.weightDecay(), s.clip(), s.evalEvery(), s.evalBatches(), s.checkpointEvery(), s.stopAt(), 7);
+        TrainConfig same = small().with(java.util.Map.of("steps", 8L));
         Trainer.start(same, dir.resolve("b"), QUIET, false).run();
         assertThat(comparable(dir.resolve("a"))).isNotEqualTo(comparable(dir.resolve("b")));
     }
