@@ -39,4 +39,11 @@ public interface Attention {
 
     /** Whether queries double as keys (Reformer's shared-QK attention): callers then pass {@code k == q}. */
     boolean sharesQueryKey();
+
+    /**
+     * A state for generating one position at a time with {@code heads} heads of {@code dim}
+     * ({@link IncrementalAttention}); {@code rng} is what {@link #attend} would be given, so LSH
+     * draws the same rotations as a call on a batch of one.
+     */
+    IncrementalAttention incremental(int heads, int dim, dev.reformer.tensor.DType dtype, Generator rng);
 }

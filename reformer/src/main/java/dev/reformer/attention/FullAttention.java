@@ -2,6 +2,7 @@ package dev.reformer.attention;
 
 import dev.reformer.autograd.Variable;
 import dev.reformer.autograd.nn.Functional;
+import dev.reformer.tensor.DType;
 import dev.reformer.tensor.Generator;
 import dev.reformer.tensor.Tensor;
 import java.util.OptionalDouble;
@@ -50,6 +51,11 @@ public final class FullAttention implements Attention {
     @Override
     public boolean sharesQueryKey() {
         return selfMaskValue.isPresent();
+    }
+
+    @Override
+    public IncrementalAttention incremental(int heads, int dim, DType dtype, Generator rng) {
+        return IncrementalAttention.full(causal, logitScale, selfMaskValue.orElse(Double.NaN), heads, dim);
     }
 
     /** The fused op ({@link FlashAttention}): memory linear in L. */

@@ -62,6 +62,12 @@ public final class LocalAttention implements Attention {
         return selfMaskValue.isPresent();
     }
 
+    @Override
+    public IncrementalAttention incremental(int heads, int dim, DType dtype, Generator rng) {
+        return IncrementalAttention.local(new ChunkedAttentionSpec(1, chunkLength, chunksBefore, chunksAfter, false, causal,
+                logitScale, selfMaskValue.orElse(Double.NaN), false), heads, dim);
+    }
+
     /** The fused op ({@link ChunkedAttention}): one round in sequence order, windows stopping at the ends. */
     @Override
     public Variable attend(Variable q, Variable k, Variable v, Tensor padding, Generator rng) {

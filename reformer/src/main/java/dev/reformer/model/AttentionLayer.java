@@ -2,6 +2,7 @@ package dev.reformer.model;
 
 import dev.reformer.attention.Attention;
 import dev.reformer.attention.HashReplay;
+import dev.reformer.attention.IncrementalAttention;
 import dev.reformer.autograd.Variable;
 import dev.reformer.autograd.nn.Dropout;
 import dev.reformer.autograd.nn.LayerNorm;
@@ -60,6 +61,29 @@ public final class AttentionLayer extends Module {
         Variable v = splitHeads(value.forward(h));
         Variable attended = attention.attend(q, k, v, padding, attentionRng, replay);    // (B, H, L, D)
         return dropout.forward(output.forward(mergeHeads(attended)), rng);              // (B, L, d)
+    }
+
+    /** An incremental state of this layer's attention, drawing what {@link #forward} would draw from {@code rng}. */
+    IncrementalAttention incremental(Generator rng) {
+        return attention.incremental(heads, headDim, query.weight().dtype(), rng.split());
+    }
+
+    /**
+     * The layer for one new position x (1, 1, d), in evaluation mode: the same projections as
+     * {@link #forward}, the attention of the newest position from {@code state}'s cache.
+     */
+    Variable step(Variable x, IncrementalAttention state, int paddedLength) {
+        Variable h = norm.forward(x);
+        float[] q = query.forward(h).data().toFloatArray();                              // (H*D), head-major
+        float[] k = key == null ? q : key.forward(h).data().toFloatArray();
+        float[] v = value.forward(h).data().toFloatArray();
+        float[] attended = state.next(q, k, v, paddedLength);
+        Tensor merged = Tensor.of(attended, 1, 1, (long) heads * headDim).cast(query.weight().dtype());
+        return output.forward(Variable.constant(merged));
+    }
+
+    Attention attentionOf() {
+        return attention;
     }
 
     /** (B, L, H*D) -> (B, H, L, D). */

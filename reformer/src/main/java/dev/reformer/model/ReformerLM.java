@@ -117,6 +117,32 @@ public final class ReformerLM extends Module {
         return padded == length ? logits : logits.slice(1, 0, length);
     }
 
+    /**
+     * A decoder that feeds this model one token at a time and returns the next token's logits,
+     * keeping each attention layer's keys and values ({@link Decoder}); {@code rng} plays the role
+     * it plays in {@link #forward}. The model must be in evaluation mode.
+     */
+    public Decoder decoder(Generator rng) {
+        return new Decoder(this, rng);
+    }
+
+    Embedding tokenEmbedding() {
+        return tokens;
+    }
+
+    PositionalEmbedding positionalEmbedding() {
+        return positions;
+    }
+
+    BlockStack stack() {
+        return stack;
+    }
+
+    /** Logits (B, L, vocab) of the stacks' output streams (B, L, 2d). */
+    Variable logitsOf(Variable streams) {
+        return project(streams);
+    }
+
     /** Mean cross-entropy of the next-token predictions against {@code targets} (B, L), skipping {@code ignoreIndex}. */
     public Variable loss(Tensor tokenIds, Tensor targets, long ignoreIndex, Generator rng) {
         return Functional.crossEntropy(forward(tokenIds, null, rng), targets, ignoreIndex);

@@ -1,6 +1,7 @@
 package dev.reformer.model;
 
 import dev.reformer.attention.HashReplay;
+import dev.reformer.attention.IncrementalAttention;
 import dev.reformer.autograd.GradMode;
 import dev.reformer.autograd.Variable;
 import dev.reformer.autograd.nn.Module;
@@ -80,6 +81,22 @@ public final class ReversibleBlock extends Module {
         Tensor dx2 = dy2.add(x2Leaf.grad());
         x2Leaf.release();
         return new Step(x1, x2, dy1Total, dx2);
+    }
+
+    /** The generator {@link #forward} hands the attention layer for block seed {@code seed}. */
+    static Generator attentionGenerator(long seed) {
+        return new Generator(Seeds.of(seed).attention);
+    }
+
+    AttentionLayer attentionLayer() {
+        return f;
+    }
+
+    /** One new position through the block, in evaluation mode (see {@link AttentionLayer#step}). */
+    Streams step(Variable x1, Variable x2, IncrementalAttention state, int paddedLength, long seed) {
+        Variable y1 = x1.add(f.step(x2, state, paddedLength));
+        Variable y2 = x2.add(g.forward(y1, new Generator(Seeds.of(seed).feedForward)));
+        return new Streams(y1, y2);
     }
 
     /** The two seeds a block seed yields: F's draws come from the first, G's from the second. */

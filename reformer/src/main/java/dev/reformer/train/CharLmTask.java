@@ -144,13 +144,24 @@ public final class CharLmTask implements Task {
         return new Batch(Tensor.of(inputs, batchSize, length), Tensor.of(targets, batchSize, length));
     }
 
-    /** The bytes of the validation split's first window, a prompt for generation. */
-    byte[] sample(int from, int count) {
-        return java.util.Arrays.copyOfRange(text, from, Math.min(text.length, from + count));
-    }
-
-    int validationStart() {
-        return trainEnd;
+    /**
+     * A prompt from text training did not see: the validation split from its first line start,
+     * up to 64 bytes and at most half the model's length, ending at a line end where there is one.
+     */
+    public static byte[] validationPrompt(String data, int vocab, int length, long seed) {
+        CharLmTask t = of(data, vocab, length, seed);
+        int from = t.trainEnd;
+        while (from < t.validEnd - 1 && t.text[from - 1] != '\n') {
+            from++;
+        }
+        int end = Math.min(from + Math.min(64, Math.max(1, length / 2)), t.validEnd);
+        for (int i = from; i < end; i++) {
+            if (t.text[i] == '\n' && i > from) {
+                end = i + 1;
+                break;
+            }
+        }
+        return java.util.Arrays.copyOfRange(t.text, from, end);
     }
 
     @Override

@@ -149,6 +149,37 @@ class TrainCommandTest {
         refused(run("eval", dir.resolve("nowhere").toString()), "no checkpoint at");
     }
 
+    private String stdout(String... args) {
+        java.io.PrintStream saved = System.out;
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        System.setOut(new java.io.PrintStream(bytes, true, StandardCharsets.UTF_8));
+        try {
+            Run r = run(args);
+            assertThat(r.exitCode()).as(r.err()).isZero();
+        } finally {
+            System.setOut(saved);
+        }
+        return bytes.toString(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void generateSamplesTheSameTextWithAndWithoutTheCache() throws IOException {
+        Path text = Files.writeString(dir.resolve("text.txt"), "the quick brown fox jumps over the lazy dog\n".repeat(60));
+        Run trained = run(tiny("--name", "c", "--task", "charlm", "--data", text.toString(), "--length", "32", "--vocab", "128",
+                "--warmup", "0", "--attention", "local,lsh", "--layers", "2"));
+        assertThat(trained.exitCode()).as(trained.err()).isZero();
+        Path c = dir.resolve("runs/c");
+        String cached = stdout("generate", c.toString(), "--prompt", "the quick", "--tokens", "20", "--seed", "4");
+        String uncached = stdout("generate", c.toString(), "--prompt", "the quick", "--tokens", "20", "--seed", "4",
+                "--no-cache");
+        assertThat(cached).startsWith("the quick").isEqualTo(uncached);
+        assertThat(cached.strip().length()).isGreaterThan("the quick".length());
+        refused(run("generate", c.toString(), "--prompt", "caf\u00e9"), "outside the model's vocabulary of 128");
+        refused(run("generate", c.toString(), "--temperature", "-1"), "--temperature -1");
+        assertThat(run(tiny("--name", "d")).exitCode()).isZero();
+        refused(run("generate", dir.resolve("runs/d").toString()), "duplication task", "--task charlm");
+    }
+
     @Test
     void twoProcessesWithTheSameSeedWriteTheSameMetrics() throws Exception {
         for (String name : List.of("a", "b")) {
