@@ -22,6 +22,7 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code reformer eval}: a trained run's loss and metric on its task's evaluation set, with any attention. */
 @Command(name = "eval",
+        header = "Evaluate a run's checkpoint, also with other LSH rounds or with full attention.",
         mixinStandardHelpOptions = true,
         description = {
             "Evaluates the checkpoint of a run on its task's fixed evaluation set and prints loss and accuracy (or",

@@ -22,6 +22,7 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code reformer generate}: text sampled from a trained charlm run. */
 @Command(name = "generate",
+        header = "Sample text from a charlm run after a prompt, with a cache (the same text as without).",
         mixinStandardHelpOptions = true,
         description = {
             "Samples text from the checkpoint of a charlm run, byte by byte, after a prompt: temperature, top-k and a",

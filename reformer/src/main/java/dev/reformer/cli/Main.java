@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
         subcommands = {TrainCommand.class, EvalCommand.class, GenerateCommand.class, ProbeCommand.class},
         versionProvider = Main.Version.class,
         description = "The Reformer (Kitaev, Kaiser, Levskaya, ICLR 2020) on a small JVM tensor engine.",
-        footer = {"", "Run 'reformer COMMAND --help' for a command's options."})
+        footer = {"", "Run 'bin/reformer COMMAND --help' for a command's options. Start with: bin/reformer train"})
 public final class Main implements Runnable {
     @CommandLine.Spec
     private CommandLine.Model.CommandSpec spec;

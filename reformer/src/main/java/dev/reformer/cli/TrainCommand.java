@@ -27,6 +27,7 @@ import picocli.CommandLine.Model.CommandSpec;
  * Every option left out takes the value of the main job (or, with {@code --resume}, of the run).
  */
 @Command(name = "train",
+        header = "Train a Reformer on a task (default: the paper's duplication task) and write runs/<name>/.",
         mixinStandardHelpOptions = true,
         description = {
             "Trains a Reformer language model on a task and writes runs/<name>/: config.json, metrics.jsonl,",

@@ -219,6 +219,7 @@ public final class Trainer {
                     progress.println(String.format(Locale.ROOT, "eval at step %d: loss %.4f %s %.4f", step, eval.loss(),
                             task.metric().key, eval.metric(task.metric())));
                     reached = task.metric() == Task.Metric.ACCURACY && config.stopAt() > 0 && eval.accuracy() >= config.stopAt();
+                    drawCurves();
                 }
                 interrupted = stopRequested || step >= stopAfterStep;
                 if (step % config.checkpointEvery() == 0 || step == config.steps() || reached || interrupted) {
@@ -231,8 +232,21 @@ public final class Trainer {
             }
         }
         progress.finish();
-        CurvePlot.write(MetricsLog.read(runDir), task.metric().key, runDir.resolve(CURVES));
+        drawCurves();
         return new Result(runDir, step, eval, task.metric(), reached, interrupted && !reached && step < config.steps());
+    }
+
+    /**
+     * Redraws {@code curves.png} from the metrics so far (at every evaluation, so an interrupted
+     * run has its picture too; the JVM cannot start its imaging code once it is shutting down).
+     */
+    private void drawCurves() {
+        try {
+            CurvePlot.write(MetricsLog.read(runDir), task.metric().key, runDir.resolve(CURVES));
+        } catch (RuntimeException | IOException e) {
+            // the run itself is saved; a picture that cannot be drawn is not worth failing it
+            progress.println("reformer train: warning: " + CURVES + " not drawn (" + e + ")");
+        }
     }
 
     /** One update; returns the batch's loss and metric before it. */

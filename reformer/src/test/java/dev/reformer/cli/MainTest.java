@@ -29,6 +29,19 @@ class MainTest {
     }
 
     @Test
+    void theRootHelpListsEveryCommandWithItsWholeSummary() {
+        String help = run("--help").out().replaceAll("\\s+", " ");
+        CommandLine cli = Main.commandLine();
+        assertThat(cli.getSubcommands()).containsKeys("train", "eval", "generate", "probe");
+        cli.getSubcommands().forEach((name, sub) -> {
+            String[] header = sub.getCommandSpec().usageMessage().header();
+            assertThat(header).as(name).hasSize(1);
+            assertThat(header[0]).as(name).endsWith(".");
+            assertThat(help).as(name).contains(name + " " + header[0]);
+        });
+    }
+
+    @Test
     void versionNamesTheProjectAndItsEngine() {
         Run r = run("--version");
         assertThat(r.exitCode()).isZero();
