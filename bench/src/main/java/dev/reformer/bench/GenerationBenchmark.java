@@ -73,6 +73,9 @@ public class GenerationBenchmark {
     @Setup(Level.Invocation)
     public void prefill() {
         if (mode.equals("cached")) {
+            if (decoder != null) {
+                decoder.close();
+            }
             decoder = model.decoder(new Generator(3));
             for (long t : prompt) {
                 logits = decoder.next(t);

@@ -55,7 +55,7 @@ public final class FullAttention implements Attention {
 
     @Override
     public IncrementalAttention incremental(int heads, int dim, DType dtype, Generator rng) {
-        return IncrementalAttention.full(causal, logitScale, selfMaskValue.orElse(Double.NaN), heads, dim);
+        return new IncrementalAttention.Full(causal, logitScale, selfMaskValue.orElse(Double.NaN), heads, dim);
     }
 
     /** The fused op ({@link FlashAttention}): memory linear in L. */

@@ -5,79 +5,47 @@ import java.util.Arrays;
 
 /**
  * Causal attention one position at a time, for generation: keeps every earlier position's keys
- * and values (and, for LSH, its buckets and each round's sorted order), and computes the newest
- * position's output over the keys its window holds, which costs one window of keys (C(1 + before
- * + after) per LSH round, or the chunk's neighbours for local attention) instead of a pass over
- * the whole sequence. Full attention still reads every earlier key, but not the earlier queries.
+ * and values and computes the newest position's output over the keys its window holds: one
+ * window of keys per LSH round (C(1 + before + after)) or local chunk, instead of a pass over the
+ * whole sequence. Full attention still reads every earlier key, but not the earlier queries.
  *
  * <p>The output for position t is the one the variant's {@code attend} gives position t of a
  * sequence of t + 1 positions, padded to {@code paddedLength} (as {@code ReformerLM} pads), given
  * the same keys and values: the same window slots, masks and round weights as
  * {@link ChunkedAttentionReference}, summed in double precision. For LSH the window depends on
  * the buckets of all positions up to t, so an LSH layer's output for an earlier position can change
- * as later positions arrive; a cached decoder keeps the output it had when computed. The two
- * agree exactly when no LSH layer feeds another attention layer (see {@code ReformerLM.Decoder}).
+ * as later positions arrive; a cache keeps the output it had when computed. The two agree exactly
+ * when no LSH layer feeds another attention layer (see {@code Decoder.isExact}).
+ *
+ * <p>Three kinds: {@link Full}, {@link Windowed} (local attention: chunks in sequence order) and
+ * {@link Lsh} (windows of each round's order sorted by bucket).
  */
-public final class IncrementalAttention {
-    private final ChunkedAttentionSpec spec;   // LSH and local attention; null for full attention
-    private final boolean full;
-    private final boolean causal;
+public abstract class IncrementalAttention {
+    protected final int heads;
+    protected final int dim;
     private final boolean shared;
     private final double scale;
     private final double selfMaskValue;
-    private final LshAttention lsh;            // null unless LSH
-    private final Tensor rotations;            // (1, H, D, K, S) for LSH
-    private final int bucketsPerRound;
-    private final int heads;
-    private final int dim;
     private float[][] keys;                    // per head, (positions, D): normalised when queries double as keys
     private float[][] values;
-    private int[][][] sorted;                  // LSH: per head and round, positions sorted by (bucket, position)
-    private int[][][] bucketOf;                // LSH: per head and round, each position's bucket
-    private int length;
+    protected int length;
 
-    private IncrementalAttention(ChunkedAttentionSpec spec, boolean full, boolean causal, boolean shared, double scale,
-            double selfMaskValue, LshAttention lsh, Tensor rotations, int bucketsPerRound, int heads, int dim) {
-        this.spec = spec;
-        this.full = full;
-        this.causal = causal;
-        this.shared = shared;
-        this.scale = scale;
-        this.selfMaskValue = selfMaskValue;
-        this.lsh = lsh;
-        this.rotations = rotations;
-        this.bucketsPerRound = bucketsPerRound;
+    IncrementalAttention(int heads, int dim, boolean causal, double scale, double selfMaskValue) {
+        if (!causal) {
+            throw new IllegalArgumentException("incremental attention needs a causal attention: a non-causal one reads later"
+                    + " positions");
+        }
         this.heads = heads;
         this.dim = dim;
-        int capacity = 64;
-        this.keys = new float[heads][capacity * dim];
-        this.values = new float[heads][capacity * dim];
-        int rounds = spec == null ? 1 : spec.rounds();
-        this.sorted = new int[heads][rounds][capacity];
-        this.bucketOf = new int[heads][rounds][capacity];
-    }
-
-    static IncrementalAttention lsh(LshAttention lsh, ChunkedAttentionSpec spec, Tensor rotations, int bucketsPerRound,
-            int heads, int dim) {
-        if (spec.dedupe()) {
-            throw new UnsupportedOperationException("incremental LSH attention does not implement the duplicate correction");
-        }
-        return new IncrementalAttention(spec, false, spec.causal(), spec.sharedQk(), spec.scale(), spec.selfMaskValue(), lsh,
-                rotations, bucketsPerRound, heads, dim);
-    }
-
-    static IncrementalAttention local(ChunkedAttentionSpec spec, int heads, int dim) {
-        return new IncrementalAttention(spec, false, spec.causal(), spec.sharedQk(), spec.scale(), spec.selfMaskValue(), null,
-                null, 0, heads, dim);
-    }
-
-    static IncrementalAttention full(boolean causal, double scale, double selfMaskValue, int heads, int dim) {
-        return new IncrementalAttention(null, true, causal, !Double.isNaN(selfMaskValue), scale, selfMaskValue, null, null, 0,
-                heads, dim);
+        this.shared = !Double.isNaN(selfMaskValue);
+        this.scale = scale;
+        this.selfMaskValue = selfMaskValue;
+        this.keys = new float[heads][64 * dim];
+        this.values = new float[heads][64 * dim];
     }
 
     /** The number of positions seen so far. */
-    public int length() {
+    public final int length() {
         return length;
     }
 
@@ -87,17 +55,17 @@ public final class IncrementalAttention {
      *
      * @param paddedLength the length the whole sequence, this position included, is padded to
      */
-    public float[] next(float[] q, float[] k, float[] v, int paddedLength) {
-        if (!causal) {
-            throw new IllegalStateException("incremental attention needs a causal attention: a non-causal one reads later"
-                    + " positions");
-        }
+    public final float[] next(float[] q, float[] k, float[] v, int paddedLength) {
         int t = length;
         if (paddedLength <= t) {
             throw new IllegalArgumentException("padded length " + paddedLength + " must exceed the position " + t);
         }
-        grow(t + 1);
-        int[][] buckets = spec != null && lsh != null ? hash(q) : null;
+        if ((t + 1) * dim > keys[0].length) {
+            for (int h = 0; h < heads; h++) {
+                keys[h] = Arrays.copyOf(keys[h], 2 * keys[h].length);
+                values[h] = Arrays.copyOf(values[h], 2 * values[h].length);
+            }
+        }
         for (int h = 0; h < heads; h++) {
             float[] key = Arrays.copyOfRange(shared ? q : k, h * dim, (h + 1) * dim);
             if (shared) {
@@ -105,16 +73,12 @@ public final class IncrementalAttention {
             }
             System.arraycopy(key, 0, keys[h], t * dim, dim);
             System.arraycopy(v, h * dim, values[h], t * dim, dim);
-            if (buckets != null) {
-                for (int r = 0; r < spec.rounds(); r++) {
-                    insert(h, r, t, buckets[h][r]);
-                }
-            }
         }
+        remember(q, t);
         length = t + 1;
         float[] out = new float[heads * dim];
         for (int h = 0; h < heads; h++) {
-            double[] o = full ? attendAll(h, q, t) : attendWindows(h, q, t, paddedLength);
+            double[] o = attend(h, q, t, paddedLength);
             for (int e = 0; e < dim; e++) {
                 out[h * dim + e] = (float) o[e];
             }
@@ -122,107 +86,23 @@ public final class IncrementalAttention {
         return out;
     }
 
-    /** The newest position's bucket in each round, per head: the same hash as the whole-sequence call. */
-    private int[][] hash(float[] q) {
-        Tensor qk = Tensor.of(q, heads, 1, dim);                                          // (N = H, L = 1, D)
-        int[] ids = lsh.hash(qk, rotations, null, heads).toIntArray();                    // (H, K, 1), round offsets included
-        int rounds = spec.rounds();
-        int[][] b = new int[heads][rounds];
-        for (int h = 0; h < heads; h++) {
-            for (int r = 0; r < rounds; r++) {
-                b[h][r] = ids[h * rounds + r] - r * bucketsPerRound;
-            }
-        }
-        return b;
+    /** Records what the variant needs of position t beyond its key and value (LSH: its buckets). */
+    void remember(float[] q, int t) {
     }
 
-    /** Inserts position t (the largest so far) into round r's order, after every position of a bucket up to its own. */
-    private void insert(int h, int r, int t, int bucket) {
-        int[] order = sorted[h][r];
-        int at = 0;
-        for (int i = 0; i < t; i++) {
-            if (bucketOf[h][r][order[i]] <= bucket) {
-                at++;
-            }
-        }
-        System.arraycopy(order, at, order, at + 1, t - at);
-        order[at] = t;
-        bucketOf[h][r][t] = bucket;
-    }
-
-    /** LSH and local attention: each round's window of the sorted order, then the rounds' softmax-weighted sum. */
-    private double[] attendWindows(int h, float[] q, int t, int paddedLength) {
-        int rounds = spec.rounds();
-        int c = spec.chunkLength();
-        int chunks = rounds * paddedLength / c;
-        double[][] outs = new double[rounds][];
-        double[] lse = new double[rounds];
-        int windowChunks = spec.chunksBefore() + 1 + spec.chunksAfter();
-        for (int r = 0; r < rounds; r++) {
-            int rank = lsh == null ? t : indexOf(sorted[h][r], t);
-            int chunk = (r * paddedLength + rank) / c;
-            int[] positions = new int[windowChunks * c];
-            int count = 0;
-            for (int w = 0; w < windowChunks; w++) {
-                int neighbour = chunk + w - spec.chunksBefore();
-                if (!spec.cyclic() && (neighbour < 0 || neighbour >= chunks)) {
-                    continue;                                         // outside a non-cyclic sequence: forbidden
-                }
-                int first = Math.floorMod(neighbour, chunks) * c;
-                for (int j = 0; j < c; j++) {
-                    int slot = first + j;
-                    int slotRank = slot % paddedLength;
-                    if (slotRank > t) {
-                        continue;                                     // padding (LSH: the end of each round) or later
-                    }
-                    positions[count++] = lsh == null ? slot : sorted[h][slot / paddedLength][slotRank];
-                }
-            }
-            double[] o = new double[dim];
-            lse[r] = softmaxSum(h, q, t, positions, count, o);
-            outs[r] = o;
-        }
-        if (rounds == 1) {
-            return outs[0];
-        }
-        double max = Double.NEGATIVE_INFINITY;
-        for (double l : lse) {
-            max = Math.max(max, l);
-        }
-        double sum = 0;
-        for (double l : lse) {
-            sum += Math.exp(l - max);
-        }
-        double[] out = new double[dim];
-        for (int r = 0; r < rounds; r++) {
-            double w = Math.exp(lse[r] - max) / sum;
-            for (int e = 0; e < dim; e++) {
-                out[e] += w * outs[r][e];
-            }
-        }
-        return out;
-    }
-
-    private double[] attendAll(int h, float[] q, int t) {
-        int[] positions = new int[t + 1];
-        for (int p = 0; p <= t; p++) {
-            positions[p] = p;
-        }
-        double[] o = new double[dim];
-        softmaxSum(h, q, t, positions, t + 1, o);
-        return o;
-    }
+    /** The output (D) of head h for the query of position t. */
+    abstract double[] attend(int h, float[] q, int t, int paddedLength);
 
     /**
      * Softmax over the keys at {@code positions} (repeats count again, as in the windows of the
      * whole-sequence call) of query t; adds the weighted values to {@code out}, returns the logsumexp.
      * Later positions are forbidden by the causal mask; their weight would be exactly 0.
      */
-    private double softmaxSum(int h, float[] q, int t, int[] positions, int count, double[] out) {
-        double[] logits = new double[count];
+    final double softmaxSum(int h, float[] q, int t, int[] positions, int count, double[] out) {
+        double[] weights = new double[count];
+        int[] at = new int[count];
         double max = Double.NEGATIVE_INFINITY;
         int kept = 0;
-        int[] at = new int[count];
         for (int i = 0; i < count; i++) {
             int p = positions[i];
             double logit;
@@ -237,30 +117,22 @@ public final class IncrementalAttention {
                 }
                 logit = scale * dot;
             }
-            logits[kept] = logit;
+            weights[kept] = logit;
             at[kept++] = p;
             max = Math.max(max, logit);
         }
         double sum = 0;
         for (int i = 0; i < kept; i++) {
-            logits[i] = Math.exp(logits[i] - max);
-            sum += logits[i];
+            weights[i] = Math.exp(weights[i] - max);
+            sum += weights[i];
         }
         for (int i = 0; i < kept; i++) {
-            double w = logits[i] / sum;
+            double w = weights[i] / sum;
             for (int e = 0; e < dim; e++) {
                 out[e] += w * values[h][at[i] * dim + e];
             }
         }
         return max + Math.log(sum);
-    }
-
-    private static int indexOf(int[] order, int position) {
-        for (int i = 0; ; i++) {
-            if (order[i] == position) {
-                return i;
-            }
-        }
     }
 
     /** {@code k / max(|k|, 1e-12)}, as {@link Masks#normalize}. */
@@ -275,19 +147,159 @@ public final class IncrementalAttention {
         }
     }
 
-    private void grow(int needed) {
-        int capacity = keys[0].length / dim;
-        if (needed <= capacity) {
-            return;
+    /** Full attention: every position up to t. */
+    static final class Full extends IncrementalAttention {
+        Full(boolean causal, double scale, double selfMaskValue, int heads, int dim) {
+            super(heads, dim, causal, scale, selfMaskValue);
         }
-        int next = Math.max(needed, 2 * capacity);
-        for (int h = 0; h < heads; h++) {
-            keys[h] = Arrays.copyOf(keys[h], next * dim);
-            values[h] = Arrays.copyOf(values[h], next * dim);
-            for (int r = 0; r < sorted[h].length; r++) {
-                sorted[h][r] = Arrays.copyOf(sorted[h][r], next);
-                bucketOf[h][r] = Arrays.copyOf(bucketOf[h][r], next);
+
+        @Override
+        double[] attend(int h, float[] q, int t, int paddedLength) {
+            int[] positions = new int[t + 1];
+            for (int p = 0; p <= t; p++) {
+                positions[p] = p;
             }
+            double[] o = new double[dim];
+            softmaxSum(h, q, t, positions, t + 1, o);
+            return o;
+        }
+    }
+
+    /**
+     * Chunked attention over an order of the K*P items (K rounds of the P padded positions): each
+     * round's window is the query's chunk and its neighbours in that order, the rounds weighted by
+     * the softmax of their logsumexps. Local attention is one round in sequence order, its windows
+     * stopping at the ends.
+     */
+    static class Windowed extends IncrementalAttention {
+        final ChunkedAttentionSpec spec;
+
+        Windowed(ChunkedAttentionSpec spec, int heads, int dim) {
+            super(heads, dim, spec.causal(), spec.scale(), spec.selfMaskValue());
+            this.spec = spec;
+        }
+
+        /** The place of position t in round r's order (local: t itself). */
+        int rankOf(int h, int r, int t) {
+            return t;
+        }
+
+        /** The position at place {@code rank} of round r's order (local: rank itself). */
+        int positionAt(int h, int r, int rank) {
+            return rank;
+        }
+
+        @Override
+        final double[] attend(int h, float[] q, int t, int paddedLength) {
+            int rounds = spec.rounds();
+            int c = spec.chunkLength();
+            int chunks = rounds * paddedLength / c;
+            int windowChunks = spec.chunksBefore() + 1 + spec.chunksAfter();
+            double[][] outs = new double[rounds][dim];
+            double[] lse = new double[rounds];
+            int[] positions = new int[windowChunks * c];
+            for (int r = 0; r < rounds; r++) {
+                int chunk = (r * paddedLength + rankOf(h, r, t)) / c;                      // (round, rank) -> slot -> chunk
+                int count = 0;
+                for (int w = 0; w < windowChunks; w++) {
+                    int neighbour = chunk + w - spec.chunksBefore();
+                    if (!spec.cyclic() && (neighbour < 0 || neighbour >= chunks)) {
+                        continue;                                   // past an end of a non-cyclic sequence: forbidden
+                    }
+                    int first = Math.floorMod(neighbour, chunks) * c;
+                    for (int j = 0; j < c; j++) {
+                        int slot = first + j;
+                        int rank = slot % paddedLength;
+                        if (rank <= t) {                            // ranks past t: padding (the end of each round)
+                            positions[count++] = positionAt(h, slot / paddedLength, rank);
+                        }
+                    }
+                }
+                lse[r] = softmaxSum(h, q, t, positions, count, outs[r]);
+            }
+            return rounds == 1 ? outs[0] : combineRounds(outs, lse);
+        }
+
+        /** {@code sum_r softmax_r(lse_r) out_r}. */
+        private double[] combineRounds(double[][] outs, double[] lse) {
+            double max = Double.NEGATIVE_INFINITY;
+            for (double l : lse) {
+                max = Math.max(max, l);
+            }
+            double sum = 0;
+            for (double l : lse) {
+                sum += Math.exp(l - max);
+            }
+            double[] out = new double[dim];
+            for (int r = 0; r < outs.length; r++) {
+                double w = Math.exp(lse[r] - max) / sum;
+                for (int e = 0; e < dim; e++) {
+                    out[e] += w * outs[r][e];
+                }
+            }
+            return out;
+        }
+    }
+
+    /**
+     * LSH attention: each round's order sorts the positions by (bucket, position). A new position
+     * is the latest of its bucket, so its place is the number of earlier positions in buckets up to
+     * its own (kept as counts per bucket), and it is inserted there.
+     */
+    static final class Lsh extends Windowed {
+        private final LshAttention lsh;
+        private final Tensor rotations;            // (1, H, D, K, S)
+        private final int bucketsPerRound;
+        private final int[][][] sorted;            // per head and round, positions in order
+        private final int[][][] countOf;           // per head and round, positions per bucket
+        private final int[][] newestRank;          // per head and round, the place of the newest position
+
+        Lsh(LshAttention lsh, ChunkedAttentionSpec spec, Tensor rotations, int bucketsPerRound, int heads, int dim) {
+            super(spec, heads, dim);
+            if (spec.dedupe()) {
+                throw new IllegalArgumentException("incremental LSH attention does not implement the duplicate correction"
+                        + " (dedupeRounds): generate without the cache");
+            }
+            this.lsh = lsh;
+            this.rotations = rotations;
+            this.bucketsPerRound = bucketsPerRound;
+            this.sorted = new int[heads][spec.rounds()][64];
+            this.countOf = new int[heads][spec.rounds()][bucketsPerRound];
+            this.newestRank = new int[heads][spec.rounds()];
+        }
+
+        @Override
+        void remember(float[] q, int t) {
+            int rounds = spec.rounds();
+            Tensor qk = Tensor.of(q, heads, 1, dim);                                      // (N = H, L = 1, D)
+            int[] ids = lsh.hash(qk, rotations, null, heads).toIntArray();               // (H, K, 1), round offsets included
+            for (int h = 0; h < heads; h++) {
+                for (int r = 0; r < rounds; r++) {
+                    int bucket = ids[h * rounds + r] - r * bucketsPerRound;
+                    int rank = 0;
+                    for (int b = 0; b <= bucket; b++) {
+                        rank += countOf[h][r][b];
+                    }
+                    countOf[h][r][bucket]++;
+                    if (t + 1 > sorted[h][r].length) {
+                        sorted[h][r] = Arrays.copyOf(sorted[h][r], 2 * sorted[h][r].length);
+                    }
+                    int[] order = sorted[h][r];
+                    System.arraycopy(order, rank, order, rank + 1, t - rank);
+                    order[rank] = t;
+                    newestRank[h][r] = rank;
+                }
+            }
+        }
+
+        @Override
+        int rankOf(int h, int r, int t) {
+            return newestRank[h][r];
+        }
+
+        @Override
+        int positionAt(int h, int r, int rank) {
+            return sorted[h][r][rank];
         }
     }
 }

@@ -64,8 +64,8 @@ public final class LocalAttention implements Attention {
 
     @Override
     public IncrementalAttention incremental(int heads, int dim, DType dtype, Generator rng) {
-        return IncrementalAttention.local(new ChunkedAttentionSpec(1, chunkLength, chunksBefore, chunksAfter, false, causal,
-                logitScale, selfMaskValue.orElse(Double.NaN), false), heads, dim);
+        return new IncrementalAttention.Windowed(new ChunkedAttentionSpec(1, chunkLength, chunksBefore, chunksAfter, false,
+                causal, logitScale, selfMaskValue.orElse(Double.NaN), false), heads, dim);
     }
 
     /** The fused op ({@link ChunkedAttention}): one round in sequence order, windows stopping at the ends. */

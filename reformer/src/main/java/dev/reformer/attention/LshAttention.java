@@ -128,8 +128,8 @@ public final class LshAttention implements Attention {
     @Override
     public IncrementalAttention incremental(int heads, int dim, DType dtype, Generator rng) {
         Tensor rotations = drawRotations(rng, dtype, 1, heads, dim);
-        return IncrementalAttention.lsh(this, spec(), rotations, Arrays.stream(bucketFactors).reduce(1, (a, b) -> a * b),
-                heads, dim);
+        return new IncrementalAttention.Lsh(this, spec(), rotations,
+                Arrays.stream(bucketFactors).reduce(1, (a, b) -> a * b), heads, dim);
     }
 
     /** The contract the fused op implements, from this attention's settings. */

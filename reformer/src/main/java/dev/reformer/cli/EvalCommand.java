@@ -22,7 +22,7 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code reformer eval}: a trained run's loss and metric on its task's evaluation set, with any attention. */
 @Command(name = "eval",
-        header = "Evaluate a run's checkpoint, also with other LSH rounds or with full attention.",
+        header = "Evaluate a checkpoint, also with other LSH rounds or full attention.",
         mixinStandardHelpOptions = true,
         description = {
             "Evaluates the checkpoint of a run on its task's fixed evaluation set and prints loss and accuracy (or",
@@ -52,6 +52,9 @@ final class EvalCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter err = spec.commandLine().getErr();
         try {
+            if (batches != null && batches < 1) {
+                throw new TrainException("--batches " + batches + " must be at least 1");
+            }
             Path file = Files.isDirectory(run) ? run.resolve(Checkpoint.FILE) : run;
             TrainConfig trained = Checkpoint.configOf(file);
             Map<String, Object> changes = new LinkedHashMap<>();

@@ -1,6 +1,7 @@
 package dev.reformer.cli;
 
 import dev.reformer.model.ConfigException;
+import dev.reformer.model.Decoder;
 import dev.reformer.model.ReformerLM;
 import dev.reformer.train.Checkpoint;
 import dev.reformer.train.Generation;
@@ -22,12 +23,13 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code reformer generate}: text sampled from a trained charlm run. */
 @Command(name = "generate",
-        header = "Sample text from a charlm run after a prompt, with a cache (the same text as without).",
+        header = "Sample text from a charlm run, with or without a cache.",
         mixinStandardHelpOptions = true,
         description = {
             "Samples text from the checkpoint of a charlm run, byte by byte, after a prompt: temperature, top-k and a",
             "seed (the same seed gives the same text). With the cache (the default) each new byte costs one attention",
             "window per layer; --no-cache runs the whole sequence again for every byte, and gives the same text.",
+            "(A model with an LSH layer below another attention layer always runs without the cache: see the README.)",
             "Prints the prompt and the sample, then a line with the speed. Exit code 0, or 2 on bad input."},
         footer = {"", "Examples:", "  bin/reformer generate runs/charlm-20261126-153000 --prompt 'Shall I compare thee' --tokens 200",
             "  bin/reformer generate runs/charlm-20261126-153000 --temperature 0.7 --top-k 20 --seed 3"})
@@ -75,14 +77,23 @@ final class GenerateCommand implements Callable<Integer> {
             Task task = config.newTask();
             ReformerLM model = new ReformerLM(config.modelConfig(task));
             Checkpoint.loadWeights(file, model);
+            model.train(false);
             byte[] promptBytes = prompt != null ? prompt.getBytes(StandardCharsets.UTF_8) : defaultPrompt(config);
             long[] ids = new long[promptBytes.length];
             for (int i = 0; i < ids.length; i++) {
                 ids[i] = promptBytes[i] & 0xFF;
             }
-            int count = (int) Math.min(tokens, Math.max(1, model.config().maxLength() - ids.length));
+            int count = (int) Math.max(1, Math.min(tokens, model.config().maxLength() - ids.length));
+            boolean cache = !noCache && Decoder.isExact(model);
+            if (!noCache && !cache) {
+                err.println("reformer generate: note: this model has an LSH layer below another attention layer, where a cache"
+                        + " would change the text; generating without the cache");
+            }
             long t0 = System.nanoTime();
-            long[] sample = Generation.sample(model, ids, count, settings, !noCache);
+            long[] sample;
+            try (Generation.NextLogits source = cache ? Generation.cached(model, seed) : Generation.recomputed(model, seed)) {
+                sample = Generation.sample(model, ids, count, settings, source);
+            }
             double seconds = (System.nanoTime() - t0) / 1e9;
             byte[] bytes = new byte[sample.length];
             for (int i = 0; i < bytes.length; i++) {
@@ -92,7 +103,7 @@ final class GenerateCommand implements Callable<Integer> {
             out.println(new String(bytes, StandardCharsets.UTF_8));
             out.flush();
             err.println(String.format(Locale.ROOT, "reformer generate: %d bytes in %.2f s (%.0f bytes/s, %s)", sample.length,
-                    seconds, sample.length / seconds, noCache ? "no cache" : "cached"));
+                    seconds, sample.length / seconds, cache ? "cached" : "no cache"));
             err.flush();
             return 0;
         } catch (TrainException | ConfigException e) {

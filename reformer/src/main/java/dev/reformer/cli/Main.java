@@ -26,7 +26,26 @@ public final class Main implements Runnable {
         CommandLine cli = new CommandLine(new Main());
         cli.setParameterExceptionHandler(Main::badUsage);
         cli.setOverwrittenOptionsAllowed(true);          // the last of a repeated option wins, as in most tools
+        cli.setExecutionExceptionHandler(Main::failed);
         return cli;
+    }
+
+    /**
+     * A file the command could not read or write (a path that is a file where a directory should be,
+     * no permission, a missing directory): one line naming the path and the reason, exit code 2.
+     * Anything else is a bug and keeps its stack trace.
+     */
+    private static int failed(Exception e, CommandLine cmd, CommandLine.ParseResult parsed) throws Exception {
+        if (e instanceof java.nio.file.FileSystemException f) {
+            String reason = f.getReason() != null ? f.getReason()
+                    : f.getClass().getSimpleName().replace("Exception", "").replaceAll("([a-z])([A-Z])", "$1 $2").toLowerCase();
+            cmd.getErr().println(cmd.getCommandSpec().qualifiedName() + ": " + f.getFile()
+                    + (f.getOtherFile() != null ? " -> " + f.getOtherFile() : "") + ": " + reason
+                    + " (check the path and its permissions)");
+            cmd.getErr().flush();
+            return 2;
+        }
+        throw e;
     }
 
     /** A mistyped command line: one line naming the problem and where the help is, exit code 2. */

@@ -19,7 +19,7 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code reformer probe}: one attention call on given tensors, per shared/specs/attention-probe.md. */
 @Command(name = "probe",
-        header = "Run one attention call on a JSON case; write its output, gradients and LSH buckets.",
+        header = "Run one attention call on a JSON case; write outputs and gradients.",
         mixinStandardHelpOptions = true,
         description = {
             "Runs one attention call (LSH or full, one head) on the tensors of a JSON case and writes the output,",

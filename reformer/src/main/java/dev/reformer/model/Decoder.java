@@ -17,7 +17,7 @@ import java.util.List;
  * whole sequence.
  *
  * <p>The logits equal those of {@link ReformerLM#forward} on the whole prefix (last position, the
- * same {@code rng}) when no LSH layer feeds a later attention layer ({@link #exact()}): full and
+ * same {@code rng}) when no LSH layer feeds a later attention layer ({@link #isExact}): full and
  * local attention give every position an output that later positions cannot change, and so does
  * LSH in the last attention layer, whose own output only the position-wise layers read. An LSH
  * layer below another attention layer is different: its output for an earlier position depends
@@ -26,12 +26,13 @@ import java.util.List;
  *
  * <pre>{@code
  * model.train(false);
- * Decoder d = model.decoder(new Generator(seed));
- * float[] logits = null;
- * for (long token : prompt) logits = d.next(token);
+ * try (Decoder d = model.decoder(new Generator(seed))) {
+ *     float[] logits = null;
+ *     for (long token : prompt) logits = d.next(token);
+ * }
  * }</pre>
  */
-public final class Decoder {
+public final class Decoder implements AutoCloseable {
     private final ReformerLM model;
     private final List<ReversibleBlock> blocks;
     private final long[] seeds;
@@ -59,16 +60,23 @@ public final class Decoder {
     }
 
     /**
-     * Whether the logits equal a whole-sequence forward's: true unless an LSH layer sits below
-     * another attention layer (see the class comment).
+     * Whether a decoder of {@code model} gives the logits of a whole-sequence forward: true unless
+     * an LSH layer sits below another attention layer (see the class comment).
      */
-    public boolean exact() {
+    public static boolean isExact(ReformerLM model) {
+        List<ReversibleBlock> blocks = model.stack().blocks();
         for (int i = 0; i < blocks.size() - 1; i++) {
             if (blocks.get(i).attentionLayer().attentionOf() instanceof LshAttention) {
                 return false;
             }
         }
         return true;
+    }
+
+    /** Gives back the position table's memory. */
+    @Override
+    public void close() {
+        positionTable.release();
     }
 
     /** Positions fed so far. */

@@ -16,7 +16,8 @@ import java.nio.file.Path;
  *
  * <p>A training batch of step s is B windows of L + 1 bytes at offsets drawn from the seed and s
  * (inputs the first L, targets the last L). The evaluation set is the validation split cut into
- * consecutive windows, batch i holding windows i B .. i B + B - 1 (wrapping around a short split).
+ * consecutive windows, each read once, batch i holding windows i B .. i B + B - 1: the first
+ * {@code --eval-batches} batches of them, or all (the whole split) when it has fewer.
  *
  * <p>Without {@code --data}, the embedded text is Shakespeare's Sonnets (1609, public domain;
  * 95,000 bytes; see {@code sonnets.SOURCE.md} beside it), so the task runs offline on a fresh machine.
@@ -44,6 +45,14 @@ public final class CharLmTask implements Task {
 
     /** The task on {@code data} (a file path, or empty for the embedded text); checks the file first. */
     public static CharLmTask of(String data, int vocab, int length, long seed) {
+        return of(data, vocab, length, seed, "");
+    }
+
+    /**
+     * The same, and when {@code sha256} is not empty, the file must still have that SHA-256 (a
+     * resumed or evaluated run reads the text it was trained on, or says so).
+     */
+    public static CharLmTask of(String data, int vocab, int length, long seed, String sha256) {
         if (vocab < 2 || vocab > 256) {
             throw new TrainException("--vocab " + vocab + " must be between 2 and 256 (bytes are the tokens)");
         }
@@ -75,6 +84,10 @@ public final class CharLmTask implements Task {
             if (text.length == 0) {
                 throw new TrainException("--data " + data + " is empty: give a text file");
             }
+        }
+        if (!sha256.isEmpty() && !sha256.equals(Safetensors.sha256(text))) {
+            throw new TrainException("--data " + source + " has changed since the run started (its SHA-256 differs): restore"
+                    + " the file the run was trained on, or start a new run");
         }
         long needed = 20L * (length + 1) + 1;
         if (text.length < needed) {
@@ -122,14 +135,35 @@ public final class CharLmTask implements Task {
         return windows(offsets, batchSize);
     }
 
+    /** Consecutive windows of the validation split, each read once: at most {@code requested} batches. */
+    @Override
+    public int evalBatches(int requested, int batchSize) {
+        return (int) Math.min(requested, (validationWindows() + batchSize - 1) / batchSize);
+    }
+
     @Override
     public Batch evalBatch(int index, int batchSize) {
-        int windows = (validEnd - trainEnd - 1) / length;
-        int[] offsets = new int[batchSize];
-        for (int b = 0; b < batchSize; b++) {
-            offsets[b] = trainEnd + ((index * batchSize + b) % windows) * length;
+        int first = index * batchSize;
+        int rows = Math.min(batchSize, validationWindows() - first);
+        if (rows < 1) {
+            throw new IllegalArgumentException("evaluation batch " + index + " is past the " + validationWindows()
+                    + " validation windows");
         }
-        return windows(offsets, batchSize);
+        int[] offsets = new int[rows];
+        for (int b = 0; b < rows; b++) {
+            offsets[b] = trainEnd + (first + b) * length;
+        }
+        return windows(offsets, rows);
+    }
+
+    /** Windows of L + 1 bytes that fit the validation split, L apart. */
+    private int validationWindows() {
+        return (validEnd - trainEnd - 1) / length;
+    }
+
+    /** The SHA-256 of the text, recorded in the run's config. */
+    public String sha256() {
+        return Safetensors.sha256(text);
     }
 
     private Batch windows(int[] offsets, int batchSize) {

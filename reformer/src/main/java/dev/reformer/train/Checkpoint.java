@@ -99,6 +99,9 @@ public final class Checkpoint {
         }
         TrainConfig config = TrainConfig.fromJson(meta.getOrDefault("config", ""), where + " (its config)");
         long step = parseLong(meta.get("step"), "step", where);
+        if (step < 1 || step > config.steps()) {
+            throw new TrainException(where + ": step " + step + " is outside 1.." + config.steps() + " of its run");
+        }
         try {
             adam.restore(new Adam.State(m, v, steps));
         } catch (IllegalArgumentException e) {
@@ -141,7 +144,7 @@ public final class Checkpoint {
         } catch (NoSuchFileException e) {
             throw new TrainException("no checkpoint at " + file + ": give a run directory that holds " + FILE);
         }
-        return Safetensors.decode(bytes, file.toString());
+        return Safetensors.decode(bytes, file.toString(), true);
     }
 
     private static long[] parseSteps(String text, int count, String where) {

@@ -35,7 +35,7 @@ public final class Evaluation {
         long correct = 0;
         long scored = 0;
         try (GradMode.Scope noGrad = GradMode.disabled()) {
-            for (int i = 0; i < batches; i++) {
+            for (int i = 0; i < task.evalBatches(batches, batchSize); i++) {
                 try (MemoryScope scope = MemoryScope.open()) {
                     Batch b = task.evalBatch(i, batchSize);
                     Variable logits = model.forward(b.inputs(), null, Seeds.generator(seed, "eval/model", i));

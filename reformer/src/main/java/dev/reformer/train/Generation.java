@@ -14,10 +14,10 @@ import java.util.Arrays;
  * sampled with one uniform draw per token from a generator seeded by {@code seed}. Temperature 0
  * takes the most likely token.
  *
- * <p>Two ways to get the logits, which give the same tokens (see {@link Decoder#exact()}): with the
- * cache, a {@link Decoder} feeds one token at a time; without it, every token runs the model's
- * forward over the whole sequence so far. Both hand the model the same random stream, so LSH
- * uses the same rotations.
+ * <p>Two sources of logits ({@link NextLogits}), which give the same tokens: {@link #cached}, a
+ * {@link Decoder} fed one token at a time, and {@link #recomputed}, the model's forward over the
+ * whole sequence so far for every token. Both hand the model the same random stream, so LSH
+ * uses the same rotations. The cache is refused where it cannot be exact ({@link Decoder#isExact}).
  */
 public final class Generation {
     private Generation() {
@@ -35,8 +35,81 @@ public final class Generation {
         }
     }
 
-    /** {@code count} tokens sampled after {@code prompt} (non-empty), with or without the cache. */
-    public static long[] sample(ReformerLM model, long[] prompt, int count, Settings settings, boolean cached) {
+    /** Where the logits of the next token come from: a model run over the tokens so far. */
+    public interface NextLogits extends AutoCloseable {
+        /** The logits after the first {@code length} of {@code tokens}; called with length growing by one. */
+        float[] after(long[] tokens, int length);
+
+        @Override
+        void close();
+    }
+
+    /**
+     * With the cache: a {@link Decoder} fed each token once (the model is put in evaluation mode).
+     * Refused for a model where the cache cannot give the whole-sequence logits
+     * ({@link Decoder#isExact}): use {@link #recomputed}.
+     */
+    public static NextLogits cached(ReformerLM model, long seed) {
+        model.train(false);
+        if (!Decoder.isExact(model)) {
+            throw new TrainException("this model has an LSH layer below another attention layer, whose cached outputs differ"
+                    + " from a fresh pass: generate without the cache (--no-cache)");
+        }
+        return new Cached(model.decoder(new Generator(modelSeed(seed))));
+    }
+
+    /** Without a cache: a forward pass over the whole sequence so far for every token. */
+    public static NextLogits recomputed(ReformerLM model, long seed) {
+        return new Recomputed(model, modelSeed(seed));
+    }
+
+    /** The seed of the model's random stream (LSH rotations), the same for both sources. */
+    private static long modelSeed(long seed) {
+        return Seeds.generator(seed, "generate/model", 0).nextSeed();
+    }
+
+    private static final class Cached implements NextLogits {
+        private final Decoder decoder;
+        private float[] logits;
+
+        Cached(Decoder decoder) {
+            this.decoder = decoder;
+        }
+
+        @Override
+        public float[] after(long[] tokens, int length) {
+            while (decoder.length() < length) {
+                logits = decoder.next(tokens[decoder.length()]);
+            }
+            return logits;
+        }
+
+        @Override
+        public void close() {
+            decoder.close();
+        }
+    }
+
+    private record Recomputed(ReformerLM model, long modelSeed) implements NextLogits {
+        @Override
+        public float[] after(long[] tokens, int length) {
+            try (GradMode.Scope off = GradMode.disabled(); MemoryScope scope = MemoryScope.open()) {
+                Tensor ids = Tensor.of(Arrays.copyOf(tokens, length), 1, length);
+                Tensor logits = model.forward(ids, null, new Generator(modelSeed)).data();  // (1, L, V)
+                return logits.slice(1, length - 1, length).toFloatArray();
+            }
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
+    /**
+     * {@code count} tokens sampled after {@code prompt} (non-empty) from the logits of
+     * {@code source}, made by {@link #cached} or {@link #recomputed} for {@code model}.
+     */
+    public static long[] sample(ReformerLM model, long[] prompt, int count, Settings settings, NextLogits source) {
         long vocab = model.config().vocabSize();
         if (prompt.length == 0) {
             throw new TrainException("the prompt is empty: give at least one token");
@@ -48,44 +121,25 @@ public final class Generation {
             }
         }
         long limit = model.config().maxLength();
+        if (prompt.length >= limit) {
+            throw new TrainException("the prompt (" + prompt.length + " tokens) fills the model's " + limit + " positions:"
+                    + " shorten it to at most " + (limit - 1) + " tokens");
+        }
         if (prompt.length + (long) count > limit) {
             throw new TrainException("the prompt (" + prompt.length + " tokens) and " + count + " new tokens exceed the model's "
-                    + limit + " positions: ask for at most " + Math.max(0, limit - prompt.length) + " tokens");
+                    + limit + " positions: ask for at most " + (limit - prompt.length) + " tokens");
         }
         boolean wasTraining = model.isTraining();
         model.train(false);
         try {
             Generator draws = Seeds.generator(settings.seed(), "generate/sample", 0);
-            long modelSeed = Seeds.generator(settings.seed(), "generate/model", 0).nextSeed();
             long[] tokens = Arrays.copyOf(prompt, prompt.length + count);
-            Decoder decoder = cached ? model.decoder(new Generator(modelSeed)) : null;
-            float[] logits = null;
-            if (cached) {
-                for (long t : prompt) {
-                    logits = decoder.next(t);
-                }
-            }
             for (int i = prompt.length; i < tokens.length; i++) {
-                if (!cached) {
-                    logits = lastLogits(model, tokens, i, modelSeed);
-                }
-                tokens[i] = pick(logits, settings.temperature(), settings.topK(), draws.nextUniform());
-                if (cached && i + 1 < tokens.length) {
-                    logits = decoder.next(tokens[i]);
-                }
+                tokens[i] = pick(source.after(tokens, i), settings.temperature(), settings.topK(), draws.nextUniform());
             }
             return Arrays.copyOfRange(tokens, prompt.length, tokens.length);
         } finally {
             model.train(wasTraining);
-        }
-    }
-
-    /** The logits after the first {@code length} tokens: a whole forward pass. */
-    private static float[] lastLogits(ReformerLM model, long[] tokens, int length, long modelSeed) {
-        try (GradMode.Scope off = GradMode.disabled(); MemoryScope scope = MemoryScope.open()) {
-            Tensor ids = Tensor.of(Arrays.copyOf(tokens, length), 1, length);
-            Tensor logits = model.forward(ids, null, new Generator(modelSeed)).data();     // (1, L, V)
-            return logits.slice(1, length - 1, length).toFloatArray();
         }
     }
 

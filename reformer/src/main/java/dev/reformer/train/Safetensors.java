@@ -22,8 +22,10 @@ import java.util.Map;
  * little-endian header length N, N bytes of JSON header, then the tensors' raw little-endian bytes,
  * back to back. The header maps each tensor's name to {@code {"dtype": "F32", "shape": [...],
  * "data_offsets": [begin, end]}} (offsets into the data) and may hold {@code "__metadata__"}, a
- * map of strings. This class adds one metadata entry of its own, {@code data_sha256}, the SHA-256
- * of the data, and checks it on reading, so a truncated or corrupted file is refused.
+ * map of strings. This class adds one metadata entry of its own, {@code sha256}: the SHA-256 of
+ * the whole file as written with that entry's 64 hex digits set to '0', so that a change to any
+ * byte, header or data, is found; {@link #decode} checks it when present, and
+ * {@code requireChecksum} refuses a file without it.
  *
  * <pre>{@code
  * byte[] file = Safetensors.encode(Map.of("w", w), Map.of("step", "100"));
@@ -32,7 +34,8 @@ import java.util.Map;
  */
 public final class Safetensors {
     private static final ObjectMapper JSON = new ObjectMapper();
-    static final String CHECKSUM = "data_sha256";
+    static final String CHECKSUM = "sha256";
+    private static final String ZEROS = "0".repeat(64);
 
     private Safetensors() {
     }
@@ -59,7 +62,7 @@ public final class Safetensors {
         });
         byte[] body = data.toByteArray();
         metadata.forEach(meta::put);
-        meta.put(CHECKSUM, sha256(body, 0, body.length));
+        meta.put(CHECKSUM, ZEROS);
         byte[] json = header.toString().getBytes(StandardCharsets.UTF_8);
         int padded = (json.length + 7) / 8 * 8;               // spaces, so the data starts 8-byte aligned
         ByteBuffer file = ByteBuffer.allocate(8 + padded + body.length).order(ByteOrder.LITTLE_ENDIAN);
@@ -68,11 +71,34 @@ public final class Safetensors {
             file.put((byte) ' ');
         }
         file.put(body);
-        return file.array();
+        byte[] bytes = file.array();
+        int at = checksumAt(bytes, 8, padded);
+        byte[] digest = sha256(bytes).getBytes(StandardCharsets.US_ASCII);
+        System.arraycopy(digest, 0, bytes, at, digest.length);
+        return bytes;
     }
 
-    /** Reads a file made by {@link #encode} (or any safetensors file of F32/F64 tensors); {@code where} names it in errors. */
-    public static Contents decode(byte[] file, String where) {
+    /** Where the checksum's 64 hex digits start in the header, or -1 when the header has none. */
+    private static int checksumAt(byte[] file, int from, int length) {
+        byte[] key = ("\"" + CHECKSUM + "\":\"").getBytes(StandardCharsets.US_ASCII);
+        outer:
+        for (int i = from; i + key.length + 64 <= from + length; i++) {
+            for (int j = 0; j < key.length; j++) {
+                if (file[i + j] != key[j]) {
+                    continue outer;
+                }
+            }
+            return i + key.length;
+        }
+        return -1;
+    }
+
+    /**
+     * Reads a file made by {@link #encode} (or any safetensors file of F32/F64 tensors);
+     * {@code where} names it in errors. With {@code requireChecksum}, a file without the checksum
+     * is refused too.
+     */
+    public static Contents decode(byte[] file, String where, boolean requireChecksum) {
         if (file.length < 8) {
             throw corrupt(where, "it has " + file.length + " bytes, fewer than the 8 of the header length");
         }
@@ -98,8 +124,18 @@ public final class Safetensors {
             meta.fields().forEachRemaining(e -> metadata.put(e.getKey(), e.getValue().asText()));
         }
         String checksum = metadata.get(CHECKSUM);
-        if (checksum != null && !checksum.equals(sha256(file, dataStart, dataLength))) {
-            throw corrupt(where, "its data does not match the checksum in its header (truncated or changed on disk)");
+        if (checksum == null && requireChecksum) {
+            throw corrupt(where, "its header has no checksum");
+        }
+        if (checksum != null) {
+            int at = checksumAt(file, 8, (int) headerLength);
+            byte[] zeroed = file.clone();
+            if (at >= 0) {
+                System.arraycopy(ZEROS.getBytes(StandardCharsets.US_ASCII), 0, zeroed, at, 64);
+            }
+            if (at < 0 || !checksum.equals(sha256(zeroed))) {
+                throw corrupt(where, "its bytes do not match the checksum in its header (truncated or changed on disk)");
+            }
         }
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         long expectedBegin = 0;
@@ -119,8 +155,11 @@ public final class Safetensors {
             long[] shape = new long[shapeNode.size()];
             long count = 1;
             for (int i = 0; i < shape.length; i++) {
-                shape[i] = shapeNode.get(i).asLong();
-                count *= shape[i];
+                shape[i] = shapeNode.get(i).asLong(-1);
+                if (shape[i] < 0 || shape[i] > Integer.MAX_VALUE) {
+                    throw corrupt(where, "tensor '" + e.getKey() + "' has shape " + shapeNode + "; sizes must be whole numbers >= 0");
+                }
+                count = Math.multiplyExact(count, shape[i]);
             }
             int width = dtype.equals("F32") ? 4 : 8;
             long begin = offsets.get(0).asLong();
@@ -165,10 +204,10 @@ public final class Safetensors {
                 + "; only float32 and float64 are written");
     }
 
-    static String sha256(byte[] bytes, int from, int length) {
+    static String sha256(byte[] bytes) {
         try {
             MessageDigest md = MessageDigest.getInstance("SHA-256");
-            md.update(bytes, from, length);
+            md.update(bytes);
             return HexFormat.of().formatHex(md.digest());
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);

@@ -36,6 +36,11 @@ public interface Task {
     /** Batch {@code index} of the fixed evaluation set. */
     Batch evalBatch(int index, int batchSize);
 
+    /** How many evaluation batches to run when {@code requested} are asked for (fewer where the set is smaller). */
+    default int evalBatches(int requested, int batchSize) {
+        return requested;
+    }
+
     /** One line saying what the task is, for the start of a run. */
     String describe();
 }

@@ -18,7 +18,7 @@ public record TrainConfig(
         double dropout,
         long steps, int batch, double lr, long warmup, double weightDecay, double clip,
         long evalEvery, int evalBatches, long checkpointEvery, double stopAt, long seed,
-        String data, int length, int vocab) {
+        String data, int length, int vocab, String dataSha256) {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -28,7 +28,7 @@ public record TrainConfig(
                 1, 128, 512, 4, 32, "lsh", 2, 32, 8, 0.0,
                 3000, 16, 1e-3, 0, 0.0, 0.0,
                 100, 4, 500, 0.99, 1,
-                "", 256, 256);
+                "", 256, 256, "");
     }
 
     /**
@@ -44,7 +44,7 @@ public record TrainConfig(
                     2, 128, 512, 4, 32, "local,lsh", 2, 32, 8, 0.1,
                     1000, 16, 1e-3, 100, 0.01, 1.0,
                     100, 4, 250, 0.0, 1,
-                    "", 256, 256);
+                    "", 256, 256, "");
             default -> throw new TrainException("unknown task '" + task + "': use duplication or charlm");
         };
     }
@@ -53,7 +53,7 @@ public record TrainConfig(
     public Task newTask() {
         return switch (task) {
             case "duplication" -> new DuplicationTask(symbols, wordLength, seed);
-            case "charlm" -> CharLmTask.of(data, vocab, length, seed);
+            case "charlm" -> CharLmTask.of(data, vocab, length, seed, dataSha256);
             default -> throw new TrainException("unknown task '" + task + "': use duplication or charlm");
         };
     }
@@ -122,6 +122,7 @@ public record TrainConfig(
         f.put("data", data);
         f.put("length", length);
         f.put("vocab", vocab);
+        f.put("data_sha256", dataSha256);
         return f;
     }
 
@@ -168,7 +169,8 @@ public record TrainConfig(
                 r.text("attention"), r.integer("n_hashes"), r.integer("chunk"), r.integer("buckets"), r.number("dropout"),
                 r.whole("steps"), r.integer("batch"), r.number("lr"), r.whole("warmup"), r.number("weight_decay"),
                 r.number("clip"), r.whole("eval_every"), r.integer("eval_batches"), r.whole("checkpoint_every"),
-                r.number("stop_at"), r.whole("seed"), r.text("data"), r.integer("length"), r.integer("vocab"));
+                r.number("stop_at"), r.whole("seed"), r.text("data"), r.integer("length"), r.integer("vocab"),
+                r.text("data_sha256"));
     }
 
     private record Reader(JsonNode n, String where) {

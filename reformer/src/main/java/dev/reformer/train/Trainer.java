@@ -17,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.Map;
 import java.util.function.UnaryOperator;
 
 /**
@@ -72,11 +73,23 @@ public final class Trainer {
      */
     public static Trainer start(TrainConfig config, Path runDir, PrintStream out, boolean terminal) throws IOException {
         config.validate();
+        if (!config.data().isEmpty()) {
+            config = config.with(Map.of("data", Path.of(config.data()).toAbsolutePath().normalize().toString()));
+        }
         Task task = config.newTask();
+        if (task instanceof CharLmTask text && config.dataSha256().isEmpty()) {
+            config = config.with(Map.of("data_sha256", text.sha256()));
+        }
         ReformerConfig modelConfig = modelConfig(config, task);
         if (Files.exists(runDir)) {
             throw new TrainException("run directory " + runDir + " exists already: choose another --name, or continue it"
                     + " with --resume " + runDir);
+        }
+        Path root = runDir.toAbsolutePath().getParent();
+        for (Path p = root; p != null; p = p.getParent()) {
+            if (Files.exists(p) && !Files.isDirectory(p)) {
+                throw new TrainException("--runs: " + p + " is a file, not a directory: give a directory for the runs");
+            }
         }
         ReformerLM model = new ReformerLM(modelConfig);
         AdamW adam = optimizer(config, model);
@@ -223,6 +236,7 @@ public final class Trainer {
                 }
                 interrupted = stopRequested || step >= stopAfterStep;
                 if (step % config.checkpointEvery() == 0 || step == config.steps() || reached || interrupted) {
+                    metrics.sync();
                     Checkpoint.save(runDir, step, config, model, optimizer);
                 }
                 progress.update(step, stats, tokensPerStep / emaStepSeconds, emaStepSeconds * (config.steps() - step));

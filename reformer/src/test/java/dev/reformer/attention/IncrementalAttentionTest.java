@@ -91,6 +91,10 @@ class IncrementalAttentionTest {
             IncrementalAttention inc = lsh.incremental(HEADS, DIM, DType.FLOAT32, new Generator(3));
             check("LSH K=" + s[0] + " NB=" + s[1] + " before " + s[2] + " after " + s[3],
                     x -> lsh.attendWithRotations(x[0], x[2], padding(x), rotations, null), inc, true, 4);
+            // padded to a multiple of 12, as a model whose other layers use chunks of 3 or 12 would pad
+            IncrementalAttention wide = lsh.incremental(HEADS, DIM, DType.FLOAT32, new Generator(3));
+            check("LSH K=" + s[0] + " NB=" + s[1] + " before " + s[2] + " after " + s[3] + ", padded to a multiple of 12",
+                    x -> lsh.attendWithRotations(x[0], x[2], padding(x), rotations, null), wide, true, 12);
         }
     }
 
@@ -101,6 +105,9 @@ class IncrementalAttentionTest {
                     : LocalAttention.separate(4, 1, 0, true, 0.35);
             check("local, shared " + shared, x -> local.attend(x[0], shared ? x[0] : x[1], x[2], padding(x), null),
                     local.incremental(HEADS, DIM, DType.FLOAT32, null), shared, 4);
+            check("local, shared " + shared + ", padded to a multiple of 12",
+                    x -> local.attend(x[0], shared ? x[0] : x[1], x[2], padding(x), null),
+                    local.incremental(HEADS, DIM, DType.FLOAT32, null), shared, 12);
             FullAttention full = shared ? FullAttention.sharedQk(true, 0.35, -1e5) : FullAttention.separate(true, 0.35);
             check("full, shared " + shared, x -> full.attend(x[0], shared ? x[0] : x[1], x[2], padding(x), null),
                     full.incremental(HEADS, DIM, DType.FLOAT32, null), shared, 4);

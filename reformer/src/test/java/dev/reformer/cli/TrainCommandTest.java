@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.reformer.train.Checkpoint;
 import dev.reformer.train.MetricsLog;
+import dev.reformer.train.TrainConfig;
+import dev.reformer.train.Trainer;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -29,9 +31,11 @@ class TrainCommandTest {
     }
 
     /** A tiny duplication run: L = 16, 6 steps, evaluation and checkpoints every 3. */
-    static final String[] TINY = {"--word-length", "7", "--symbols", "10", "--chunk", "4", "--buckets", "4", "--d-model", "16",
+    static final String[] COMMON = {"--chunk", "4", "--buckets", "4", "--d-model", "16",
         "--d-ff", "32", "--heads", "2", "--head-dim", "8", "--steps", "6", "--batch", "2", "--eval-every", "3",
         "--eval-batches", "1", "--checkpoint-every", "3", "--stop-at", "0", "--seed", "5"};
+    static final String[] TINY = java.util.stream.Stream.concat(Stream.of("--word-length", "7", "--symbols", "10"),
+            Arrays.stream(COMMON)).toArray(String[]::new);
 
     private Run run(String... args) {
         CommandLine cli = Main.commandLine();
@@ -39,6 +43,15 @@ class TrainCommandTest {
         cli.setErr(new PrintWriter(err));
         int code = cli.execute(args);
         return new Run(code, err.toString());
+    }
+
+    /** A tiny charlm run on the options of {@link #COMMON}. */
+    private String[] charlm(String... more) {
+        List<String> all = new ArrayList<>(List.of("train", "--runs", dir.resolve("runs").toString(), "--task", "charlm",
+                "--warmup", "0"));
+        all.addAll(Arrays.asList(COMMON));
+        all.addAll(Arrays.asList(more));
+        return all.toArray(String[]::new);
     }
 
     private String[] tiny(String... more) {
@@ -93,16 +106,19 @@ class TrainCommandTest {
         refused(run(tiny("--attention", "sparse")), "attention type 'sparse'");
         refused(run(tiny("--name", "../escape")), "--name '../escape'");
         refused(run(tiny("--steps", "many")), "--steps", "many");
-        refused(run(tiny("--task", "charlm", "--warmup", "0", "--data", dir.resolve("missing.txt").toString())), "no such file");
+        refused(run(charlm("--data", dir.resolve("missing.txt").toString())), "no such file");
         Path empty = Files.createFile(dir.resolve("empty.txt"));
-        refused(run(tiny("--task", "charlm", "--warmup", "0", "--data", empty.toString())), "is empty");
+        refused(run(charlm("--data", empty.toString())), "is empty");
         Path shortText = Files.writeString(dir.resolve("short.txt"), "to be or not to be");
-        refused(run(tiny("--task", "charlm", "--warmup", "0", "--data", shortText.toString(), "--length", "16")), "too short");
-        Path high = Files.write(dir.resolve("high.bin"), new byte[] {'a', (byte) 0xE9, 'b'});
-        refused(run(tiny("--task", "charlm", "--warmup", "0", "--data", high.toString(), "--length", "0")), "--length 0");
+        refused(run(charlm("--data", shortText.toString(), "--length", "16")), "too short");
+        refused(run(charlm("--data", shortText.toString(), "--length", "0")), "--length 0");
+        refused(run(tiny("--data", shortText.toString())), "options of --task charlm");
+        refused(run(charlm("--symbols", "20")), "options of --task duplication");
+        Path notADirectory = Files.writeString(dir.resolve("file"), "x");
+        refused(run(tiny("--runs", notADirectory.resolve("runs").toString())), "is a file, not a directory");
         Path accented = Files.write(dir.resolve("accented.txt"), ("caf" + "\u00e9 ".repeat(400)).getBytes(
                 java.nio.charset.StandardCharsets.UTF_8));
-        refused(run(tiny("--task", "charlm", "--warmup", "0", "--data", accented.toString(), "--length", "16", "--vocab", "128")),
+        refused(run(charlm("--data", accented.toString(), "--length", "16", "--vocab", "128")),
                 "outside the vocabulary of 128");
         assertThat(snapshot(dir.resolve("runs"))).isEmpty();
     }
@@ -130,8 +146,18 @@ class TrainCommandTest {
     @Test
     void aTruncatedOrCorruptedCheckpointIsRefusedAndLeftAsItWas() throws IOException {
         Path t = dir.resolve("runs/t");
-        assertThat(run(tiny("--name", "t", "--steps", "12")).exitCode()).isZero();
-        // make the run look interrupted at step 6, then damage its checkpoint
+        // an unfinished run: stopped after step 6 of 12, as Ctrl-C leaves it; then its checkpoint damaged
+        java.util.Map<String, Object> tiny = new java.util.HashMap<>();
+        for (int i = 0; i < TINY.length; i += 2) {
+            String key = TINY[i].substring(2).replace('-', '_');
+            String value = TINY[i + 1];
+            tiny.put(key, value.matches("-?\\d+") ? (Object) Long.parseLong(value) : (Object) Double.parseDouble(value));
+        }
+        tiny.put("steps", 12L);
+        Trainer trainer = Trainer.start(TrainConfig.defaults().with(tiny), t,
+                new java.io.PrintStream(java.io.OutputStream.nullOutputStream()), false);
+        trainer.stopAfter(6);
+        assertThat(trainer.run().interrupted()).isTrue();
         Path file = t.resolve(Checkpoint.FILE);
         byte[] good = Files.readAllBytes(file);
         Files.write(file, Arrays.copyOf(good, good.length - 100));
@@ -144,9 +170,26 @@ class TrainCommandTest {
         flipped[flipped.length - 5] ^= 0x10;
         Files.write(file, flipped);
         refused(run("eval", t.toString()), "checksum");
+        refused(run("train", "--resume", t.toString()), "checksum");
+        // a changed header: the step in the metadata
+        String header = new String(good, StandardCharsets.ISO_8859_1);
+        assertThat(header).contains("\"step\":\"6\"");
+        Files.write(file, header.replace("\"step\":\"6\"", "\"step\":\"3\"").getBytes(StandardCharsets.ISO_8859_1));
+        refused(run("train", "--resume", t.toString()), "checksum");
+        // the good checkpoint again, but metrics.jsonl has lost a line it depends on
+        Files.write(file, good);
+        List<String> lines = Files.readAllLines(t.resolve(MetricsLog.FILE));
+        Files.write(t.resolve(MetricsLog.FILE), lines.subList(0, 2));
+        before = snapshot(dir.resolve("runs"));
+        refused(run("train", "--resume", t.toString()), "train lines of steps 1..2", "checkpoint is at step 6");
+        assertThat(snapshot(dir.resolve("runs"))).isEqualTo(before);
+        Files.write(t.resolve(MetricsLog.FILE), lines);
+        assertThat(run("train", "--resume", t.toString()).exitCode()).isZero();
+        assertThat(MetricsLog.read(t).get(MetricsLog.read(t).size() - 1).get("step").asLong()).isEqualTo(12);
+        refused(run("eval", dir.resolve("nowhere").toString()), "no checkpoint at");
+        refused(run("eval", t.toString(), "--batches", "0"), "--batches 0");
         Files.write(file, new byte[] {1, 2, 3});
         refused(run("eval", t.toString()), "not a readable checkpoint");
-        refused(run("eval", dir.resolve("nowhere").toString()), "no checkpoint at");
     }
 
     private String stdout(String... args) {
@@ -165,8 +208,8 @@ class TrainCommandTest {
     @Test
     void generateSamplesTheSameTextWithAndWithoutTheCache() throws IOException {
         Path text = Files.writeString(dir.resolve("text.txt"), "the quick brown fox jumps over the lazy dog\n".repeat(60));
-        Run trained = run(tiny("--name", "c", "--task", "charlm", "--data", text.toString(), "--length", "32", "--vocab", "128",
-                "--warmup", "0", "--attention", "local,lsh", "--layers", "2"));
+        Run trained = run(charlm("--name", "c", "--data", text.toString(), "--length", "32", "--vocab", "128",
+                "--attention", "local,lsh", "--layers", "2"));
         assertThat(trained.exitCode()).as(trained.err()).isZero();
         Path c = dir.resolve("runs/c");
         String cached = stdout("generate", c.toString(), "--prompt", "the quick", "--tokens", "20", "--seed", "4");
@@ -180,14 +223,45 @@ class TrainCommandTest {
         refused(run("generate", dir.resolve("runs/d").toString()), "duplication task", "--task charlm");
     }
 
+    private List<String> childJvm(String... args) {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--add-modules", "jdk.incubator.vector", "-cp", System.getProperty("java.class.path"), Main.class.getName()));
+        cmd.addAll(Arrays.asList(args));
+        return cmd;
+    }
+
+    @Test
+    void aTerminatedProcessSavesItsCheckpointAndTheResumeEqualsAnUninterruptedRun() throws Exception {
+        String[] options = tiny("--name", "i", "--steps", "400", "--eval-every", "50", "--checkpoint-every", "1000");
+        Process p = new ProcessBuilder(childJvm(options)).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        Path metrics = dir.resolve("runs/i").resolve(MetricsLog.FILE);
+        long deadline = System.nanoTime() + 120_000_000_000L;
+        while (p.isAlive() && (!Files.exists(metrics) || Files.readAllLines(metrics).size() < 10)
+                && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        p.destroy();                                           // SIGTERM: the JVM runs the same hook as for Ctrl-C
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as("killed by SIGTERM after its hook").isEqualTo(143);
+        long stopped = MetricsLog.read(dir.resolve("runs/i")).stream().filter(l -> l.get("split").asText().equals("train"))
+                .mapToLong(l -> l.get("step").asLong()).max().orElseThrow();
+        assertThat(stopped).isBetween(10L, 399L);
+        assertThat(dir.resolve("runs/i").resolve(Checkpoint.FILE)).exists();
+
+        Process resumed = new ProcessBuilder(childJvm("train", "--resume", dir.resolve("runs/i").toString()))
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        assertThat(resumed.waitFor(120, TimeUnit.SECONDS)).isTrue();
+        assertThat(resumed.exitValue()).isZero();
+        assertThat(run(tiny("--name", "whole", "--steps", "400", "--eval-every", "50", "--checkpoint-every", "1000"))
+                .exitCode()).isZero();
+        assertThat(comparable(dir.resolve("runs/i"))).hasSize(400 + 8).isEqualTo(comparable(dir.resolve("runs/whole")));
+    }
+
     @Test
     void twoProcessesWithTheSameSeedWriteTheSameMetrics() throws Exception {
         for (String name : List.of("a", "b")) {
-            List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "--add-modules", "jdk.incubator.vector", "-cp", System.getProperty("java.class.path"),
-                    Main.class.getName()));
-            cmd.addAll(Arrays.asList(tiny("--name", name)));
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            Process p = new ProcessBuilder(childJvm(tiny("--name", name))).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
             assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
             assertThat(p.exitValue()).isZero();
         }

@@ -43,10 +43,27 @@ class CharLmTaskTest {
     }
 
     @Test
-    void theEmbeddedTextIsTheDefault() {
+    void theEmbeddedTextIsTheDefaultAndItsValidationWindowsAreEachReadOnce() {
         CharLmTask task = CharLmTask.of("", 128, 256, 1);
         assertThat(task.describe()).contains("Sonnets", "94,995 bytes");
         assertThat(task.trainBatch(0, 2).inputs().numel()).isEqualTo(512);
+        // 4,750 validation bytes hold 18 windows of 256 + 1: one batch of 16 and one of 2, however many are asked for
+        assertThat(task.evalBatches(4, 16)).isEqualTo(2);
+        assertThat(task.evalBatches(1, 16)).isEqualTo(1);
+        assertThat(task.evalBatch(1, 16).inputs().shape()).containsExactly(2, 256);
+    }
+
+    @Test
+    void aDataFileThatChangedSinceTheRunStartedIsRefused() throws IOException {
+        byte[] text = new byte[5000];
+        java.util.Arrays.fill(text, (byte) 'a');
+        Path f = file(text);
+        String sha = CharLmTask.of(f.toString(), 256, 64, 1).sha256();
+        assertThat(CharLmTask.of(f.toString(), 256, 64, 1, sha).sha256()).isEqualTo(sha);
+        text[10] = 'b';
+        Files.write(f, text);
+        assertThatThrownBy(() -> CharLmTask.of(f.toString(), 256, 64, 1, sha))
+                .isInstanceOf(TrainException.class).hasMessageContaining("has changed since the run started");
     }
 
     @Test

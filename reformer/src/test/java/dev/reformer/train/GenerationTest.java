@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Cached generation: the decoder's logits equal the whole-sequence forward's at every position
- * where {@link Decoder#exact()} says so, and cached and uncached sampling pick the same tokens.
+ * where {@link Decoder#isExact} says so, and cached and uncached sampling pick the same tokens.
  */
 class GenerationTest {
     static ReformerLM model(AttentionType... layers) {
@@ -34,7 +34,7 @@ class GenerationTest {
             tokens[i] = g.nextInt(40);
         }
         Decoder d = m.decoder(new Generator(77));
-        assertThat(d.exact()).isTrue();
+        assertThat(Decoder.isExact(m)).isTrue();
         try (GradMode.Scope off = GradMode.disabled()) {
             for (int t = 0; t < tokens.length; t++) {
                 float[] cached = d.next(tokens[t]);
@@ -59,7 +59,8 @@ class GenerationTest {
     void anLshLayerBelowAnotherAttentionLayerIsNotExact() {
         ReformerLM m = model(AttentionType.LSH, AttentionType.LOCAL);
         Decoder d = m.decoder(new Generator(77));
-        assertThat(d.exact()).isFalse();
+        assertThat(Decoder.isExact(m)).isFalse();
+        assertThatThrownBy(() -> Generation.cached(m, 1)).isInstanceOf(TrainException.class).hasMessageContaining("--no-cache");
         // and indeed: later positions move earlier ones between chunks, which a fresh forward sees
         Generator g = new Generator(2);
         long[] tokens = new long[45];
@@ -84,12 +85,17 @@ class GenerationTest {
         long[] prompt = {3, 14, 15, 9, 2, 6};
         for (Generation.Settings s : new Generation.Settings[] {new Generation.Settings(1.0, 0, 4),
             new Generation.Settings(0.8, 10, 5), new Generation.Settings(0, 0, 6)}) {
-            long[] cached = Generation.sample(m, prompt, 50, s, true);
-            long[] uncached = Generation.sample(m, prompt, 50, s, false);
+            long[] cached;
+            long[] uncached;
+            try (Generation.NextLogits c = Generation.cached(m, s.seed());
+                    Generation.NextLogits u = Generation.recomputed(m, s.seed())) {
+                cached = Generation.sample(m, prompt, 50, s, c);
+                uncached = Generation.sample(m, prompt, 50, s, u);
+            }
             assertThat(cached).as("%s", s).hasSize(50).isEqualTo(uncached);
         }
-        long[] a = Generation.sample(m, prompt, 30, new Generation.Settings(1.0, 0, 4), true);
-        long[] b = Generation.sample(m, prompt, 30, new Generation.Settings(1.0, 0, 5), true);
+        long[] a = Generation.sample(m, prompt, 30, new Generation.Settings(1.0, 0, 4), Generation.cached(m, 4));
+        long[] b = Generation.sample(m, prompt, 30, new Generation.Settings(1.0, 0, 5), Generation.cached(m, 5));
         assertThat(a).isNotEqualTo(b);
     }
 
@@ -106,12 +112,15 @@ class GenerationTest {
     void badPromptsAndLengthsAreRefused() {
         ReformerLM m = model(AttentionType.LSH);
         Generation.Settings s = new Generation.Settings(1, 0, 1);
-        assertThatThrownBy(() -> Generation.sample(m, new long[] {3, 41}, 5, s, true))
+        Generation.NextLogits source = Generation.recomputed(m, 1);
+        assertThatThrownBy(() -> Generation.sample(m, new long[] {3, 41}, 5, s, source))
                 .isInstanceOf(TrainException.class).hasMessageContaining("token 41 at position 1", "vocabulary of 40");
-        assertThatThrownBy(() -> Generation.sample(m, new long[0], 5, s, true))
+        assertThatThrownBy(() -> Generation.sample(m, new long[0], 5, s, source))
                 .isInstanceOf(TrainException.class).hasMessageContaining("empty");
-        assertThatThrownBy(() -> Generation.sample(m, new long[] {1, 2}, 63, s, true))
+        assertThatThrownBy(() -> Generation.sample(m, new long[] {1, 2}, 63, s, source))
                 .isInstanceOf(TrainException.class).hasMessageContaining("at most 62 tokens");
+        assertThatThrownBy(() -> Generation.sample(m, new long[64], 1, s, source))
+                .isInstanceOf(TrainException.class).hasMessageContaining("fills the model's 64 positions");
         assertThatThrownBy(() -> new Generation.Settings(-1, 0, 1)).isInstanceOf(TrainException.class);
     }
 }
