@@ -25,9 +25,7 @@ import picocli.CommandLine.Model.CommandSpec;
         header = "Evaluate a checkpoint, also with other LSH rounds or full attention.",
         mixinStandardHelpOptions = true,
         description = {
-            "Evaluates the checkpoint of a run on its task's fixed evaluation set and prints loss and accuracy (or",
-            "bits per character), optionally with another number of LSH hash rounds or another attention than it was",
-            "trained with (the paper's Table 2: train with LSH K=2, evaluate with K=1, 2, 4, 8 and full attention).",
+            "Evaluates the checkpoint of a run on its task's fixed evaluation set and prints loss and accuracy (or bits per character), optionally with another number of LSH hash rounds or another attention than it was trained with (the paper's Table 2: train with LSH K=2, evaluate with K=1, 2, 4, 8 and full attention).",
             "Exit code 0, or 2 on bad input (one line naming the problem)."},
         footer = {"", "Examples:", "  bin/reformer eval runs/duplication-20261126-152200",
             "  bin/reformer eval runs/duplication-20261126-152200 --n-hashes 8",

@@ -26,11 +26,8 @@ import picocli.CommandLine.Model.CommandSpec;
         header = "Sample text from a charlm run, with or without a cache.",
         mixinStandardHelpOptions = true,
         description = {
-            "Samples text from the checkpoint of a charlm run, byte by byte, after a prompt: temperature, top-k and a",
-            "seed (the same seed gives the same text). With the cache (the default) each new byte costs one attention",
-            "window per layer; --no-cache runs the whole sequence again for every byte, and gives the same text.",
-            "(A model with an LSH layer below another attention layer always runs without the cache: see the README.)",
-            "Prints the prompt and the sample, then a line with the speed. Exit code 0, or 2 on bad input."},
+            "Samples text from the checkpoint of a charlm run, byte by byte, after a prompt: temperature, top-k and a seed (the same seed gives the same text). With the cache (the default) each new byte costs one attention window per layer; --no-cache runs the whole sequence again for every byte, and gives the same text. (A model with an LSH layer below another attention layer always runs without the cache: see the README.) Prints the prompt and the sample, then a line with the speed.",
+            "Exit code 0, or 2 on bad input."},
         footer = {"", "Examples:", "  bin/reformer generate runs/charlm-20261126-153000 --prompt 'Shall I compare thee' --tokens 200",
             "  bin/reformer generate runs/charlm-20261126-153000 --temperature 0.7 --top-k 20 --seed 3"})
 final class GenerateCommand implements Callable<Integer> {

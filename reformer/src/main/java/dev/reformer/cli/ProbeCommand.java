@@ -22,8 +22,7 @@ import picocli.CommandLine.Model.CommandSpec;
         header = "Run one attention call on a JSON case; write outputs and gradients.",
         mixinStandardHelpOptions = true,
         description = {
-            "Runs one attention call (LSH or full, one head) on the tensors of a JSON case and writes the output,",
-            "the gradients of loss = sum(output * upstream_grad), and the LSH buckets, as JSON.",
+            "Runs one attention call (LSH or full, one head) on the tensors of a JSON case and writes the output, the gradients of loss = sum(output * upstream_grad), and the LSH buckets, as JSON.",
             "Exit code 0 on success, 2 on a bad case (one-line error naming the field, no output written)."},
         footer = {"", "Example:", "  bin/reformer probe --in docs/examples/lsh-16.json --out result.json --explain --png lsh.png"})
 final class ProbeCommand implements Callable<Integer> {

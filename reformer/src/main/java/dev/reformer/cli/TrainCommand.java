@@ -30,11 +30,7 @@ import picocli.CommandLine.Model.CommandSpec;
         header = "Train a Reformer on a task and write runs/<name>/.",
         mixinStandardHelpOptions = true,
         description = {
-            "Trains a Reformer language model on a task and writes runs/<name>/: config.json, metrics.jsonl,",
-            "checkpoint.safetensors and curves.png. With no options: the paper's duplication task at a CPU-sized",
-            "configuration (L=256, one layer, d=128, 4 heads of 32, LSH K=2, chunk 32, batch 16, Adam 1e-3),",
-            "which stops once evaluation accuracy on the second copy reaches 99% (step 500, under 2 minutes on 2 cores).",
-            "Ctrl-C saves a checkpoint and exits; --resume continues the run exactly where it stopped.",
+            "Trains a Reformer language model on a task and writes runs/<name>/: config.json, metrics.jsonl, checkpoint.safetensors and curves.png. With no options: the paper's duplication task at a CPU-sized configuration (L=256, one layer, d=128, 4 heads of 32, LSH K=2, chunk 32, batch 16, Adam 1e-3), which stops once evaluation accuracy on the second copy reaches 99% (step 500, under 2 minutes on 2 cores). With --task charlm the defaults are its own: two layers (local attention, then LSH), L=256, dropout 0.1, AdamW 1e-3 with 100 warm-up steps, weight decay 0.01, clipping at 1, 1,000 steps. Ctrl-C saves a checkpoint and exits; --resume continues the run exactly where it stopped.",
             "Exit code 0 when done, 2 on bad input (one line naming the problem; nothing is written), 130 after Ctrl-C."},
         footer = {"", "Examples:", "  bin/reformer train",
             "  bin/reformer train --name dup-k4 --n-hashes 4 --steps 5000",

@@ -187,7 +187,11 @@ public record TrainConfig(
         }
 
         int integer(String key) {
-            return Math.toIntExact(whole(key));
+            long v = whole(key);
+            if (v < Integer.MIN_VALUE || v > Integer.MAX_VALUE) {
+                throw new TrainException(where + ": field '" + key + "' is " + v + ", too large for it");
+            }
+            return (int) v;
         }
 
         long whole(String key) {
