@@ -1,5 +1,6 @@
 package dev.reformer.bench;
 
+import dev.reformer.benchmark.Workloads;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;

@@ -1,5 +1,6 @@
 package dev.reformer.bench;
 
+import dev.reformer.benchmark.Workloads;
 import dev.reformer.tensor.MemoryScope;
 import dev.reformer.tensor.Parallel;
 import dev.reformer.tensor.Simd;

@@ -1,5 +1,6 @@
 package dev.reformer.bench;
 
+import dev.reformer.benchmark.Workloads;
 import dev.reformer.tensor.MemoryScope;
 import java.io.IOException;
 import java.util.concurrent.TimeUnit;

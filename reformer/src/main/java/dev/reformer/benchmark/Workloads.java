@@ -1,9 +1,10 @@
-package dev.reformer.bench;
+package dev.reformer.benchmark;
 
 import dev.reformer.attention.Attention;
 import dev.reformer.attention.FullAttention;
 import dev.reformer.attention.LocalAttention;
 import dev.reformer.attention.LshAttention;
+import dev.reformer.autograd.GradMode;
 import dev.reformer.autograd.Variable;
 import dev.reformer.autograd.optim.Adam;
 import dev.reformer.model.ReformerConfig;
@@ -104,6 +105,14 @@ public final class Workloads {
     }
 
     private static Step attention(Config c, long seed) {
+        return attention(c, true, seed);
+    }
+
+    /**
+     * The attention workload of {@code c} (kind lsh, local or full), forward and backward, or the
+     * forward alone where {@code backward} is false (no graph is kept then).
+     */
+    public static Step attention(Config c, boolean backward, long seed) {
         Generator gen = new Generator(seed);
         int batch = Math.max(1, TOKENS / c.length()); // one sequence from L = 16384 on
         double scale = 1 / Math.sqrt(DIM);
@@ -117,6 +126,13 @@ public final class Workloads {
         Variable k = attention.sharesQueryKey() ? q : Variable.parameter(gen.normal(DType.FLOAT32, 0, 1, batch, 1, c.length(), DIM));
         Variable v = Variable.parameter(gen.normal(DType.FLOAT32, 0, 1, batch, 1, c.length(), DIM));
         Tensor upstream = gen.normal(DType.FLOAT32, 0, 1, batch, 1, c.length(), DIM);
+        if (!backward) {
+            return () -> {
+                try (MemoryScope scope = MemoryScope.open(); GradMode.Scope off = GradMode.disabled()) {
+                    attention.attend(q, k, v, null, gen.split());
+                }
+            };
+        }
         return () -> {
             try (MemoryScope scope = MemoryScope.open()) {
                 q.zeroGrad();
@@ -153,6 +169,43 @@ public final class Workloads {
         Generator gen = new Generator(seed);
         Tensor tokens = randomTokens(gen, 1, 4096, 256);
         Tensor targets = randomTokens(gen, 1, 4096, 256);
+        return () -> {
+            try (MemoryScope scope = MemoryScope.open()) {
+                model.zeroGrad();
+                model.loss(tokens, targets, -100, gen.split()).backward();
+            }
+        };
+    }
+
+    /**
+     * Forward and backward of a ReformerLM of {@code depth} layers, reversible or ordinary residual
+     * blocks: d = 128, d_ff = 512, 4 heads of 32, LSH K = 2 with chunks of 64, L = 4096, one sequence.
+     * What differs with depth is the activation memory the ordinary stack keeps and the reversible one
+     * recomputes.
+     */
+    public static Step stack(int depth, boolean reversible, long seed) {
+        ReformerConfig config = ReformerConfig.builder().vocabSize(256).dModel(128).dFf(512).heads(4).headDim(32)
+                .layers(depth).maxLength(4096).lshHashes(2).lshBuckets(64).lshChunkLength(64).causal(true)
+                .lshLogitScale(1 / Math.sqrt(32)).reversible(reversible).seed(seed).build();
+        return modelStep(config, 1, 4096, seed);
+    }
+
+    /**
+     * Forward and backward of a one-layer ReformerLM whose feed-forward runs in {@code chunks}
+     * pieces along the sequence: d = 256, d_ff = 2048, local attention, L = 8192, one sequence.
+     */
+    public static Step feedForwardChunks(int chunks, long seed) {
+        ReformerConfig config = ReformerConfig.builder().vocabSize(256).dModel(256).dFf(2048).heads(4).headDim(64)
+                .layers(1).attention(ReformerConfig.AttentionType.LOCAL).maxLength(8192).localChunkLength(64).causal(true)
+                .ffChunks(chunks).seed(seed).build();
+        return modelStep(config, 1, 8192, seed);
+    }
+
+    private static Step modelStep(ReformerConfig config, int batch, int length, long seed) {
+        ReformerLM model = new ReformerLM(config);
+        Generator gen = new Generator(seed);
+        Tensor tokens = randomTokens(gen, batch, length, config.vocabSize());
+        Tensor targets = randomTokens(gen, batch, length, config.vocabSize());
         return () -> {
             try (MemoryScope scope = MemoryScope.open()) {
                 model.zeroGrad();

@@ -1,0 +1,142 @@
+package dev.reformer.benchmark;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.Locale;
+
+/**
+ * One configuration of {@code bin/reformer bench}: what runs, at which size, which pass.
+ *
+ * <ul>
+ *   <li>{@code attention}: one head, D = 64, {@link Workloads#TOKENS} tokens in all (B = 16384 / L,
+ *       one sequence beyond), chunk 64; {@code variant} full, local or lshK (K rounds, NB = L / 64);</li>
+ *   <li>{@code lm}: the ReformerLM step of {@link Workloads} (d = 256, 6 layers, L = 4096, LSH K = 4);</li>
+ *   <li>{@code stack}: {@link Workloads#stack} at {@code depth}, variant reversible or ordinary;</li>
+ *   <li>{@code ffchunks}: {@link Workloads#feedForwardChunks} with {@code chunks} pieces.</li>
+ * </ul>
+ */
+public record BenchConfig(String kind, String variant, int length, int hashes, boolean causal, String pass, int depth,
+        int chunks) {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    public BenchConfig {
+        switch (kind) {
+            case "attention" -> {
+                if (!variant.matches("full|local|lsh[1-9][0-9]*")) {
+                    throw new IllegalArgumentException("unknown attention variant '" + variant + "': use full, local or lshK"
+                            + " (lsh1, lsh2, lsh4, lsh8)");
+                }
+                if (length < Workloads.CHUNK || length % Workloads.CHUNK != 0) {
+                    throw new IllegalArgumentException("length " + length + " does not fit the chunking: use a multiple of "
+                            + Workloads.CHUNK + " (the chunk length)");
+                }
+                if (length > Workloads.TOKENS && variant.equals("full")) {
+                    throw new IllegalArgumentException("full attention is benchmarked up to L = " + Workloads.TOKENS);
+                }
+            }
+            case "lm", "stack", "ffchunks" -> { }
+            default -> throw new IllegalArgumentException("unknown benchmark kind '" + kind + "'");
+        }
+        if (!pass.equals("fwd") && !pass.equals("fwd+bwd")) {
+            throw new IllegalArgumentException("pass '" + pass + "': use fwd or fwd+bwd");
+        }
+    }
+
+    public static BenchConfig attention(String variant, int length, boolean causal, String pass) {
+        int k = variant.startsWith("lsh") ? Integer.parseInt(variant.substring(3)) : 0;
+        return new BenchConfig("attention", variant, length, k, causal, pass, 1, 1);
+    }
+
+    /** Sequences per call: the tokens in all divided by the length (at least one). */
+    public int batch() {
+        return switch (kind) {
+            case "attention" -> Math.max(1, Workloads.TOKENS / length);
+            default -> 1;
+        };
+    }
+
+    public int dim() {
+        return switch (kind) {
+            case "attention" -> Workloads.DIM;
+            case "stack" -> 128;
+            default -> 256;
+        };
+    }
+
+    public Workloads.Step step(long seed) {
+        return switch (kind) {
+            case "attention" -> Workloads.attention(new Workloads.Config(variant.startsWith("lsh") ? "lsh" : variant, length,
+                    Math.max(1, hashes), causal), pass.equals("fwd+bwd"), seed);
+            case "lm" -> Workloads.build(Workloads.Config.parse("lm"), seed);
+            case "stack" -> Workloads.stack(depth, variant.equals("reversible"), seed);
+            default -> Workloads.feedForwardChunks(chunks, seed);
+        };
+    }
+
+    /**
+     * Floating-point operations of one call, counted once in the report: attention forward
+     * {@code 4 B L W D} (logits and weighted sum, W keys per query: L for full attention, L/2
+     * causal; 2C for local; K 2C for LSH) plus LSH hashing {@code 2 B L D K NB/2}; a backward
+     * costs twice the forward. Model steps: {@code 6 N T} for N parameters in matrix products and
+     * T tokens, the usual count, not measured here (null).
+     */
+    public double flops() {
+        if (!kind.equals("attention")) {
+            return Double.NaN;
+        }
+        double b = batch();
+        double l = length;
+        double d = Workloads.DIM;
+        double keys = switch (variant) {
+            case "full" -> causal ? l / 2 : l;
+            case "local" -> 2.0 * Workloads.CHUNK;
+            default -> hashes * 2.0 * Workloads.CHUNK;
+        };
+        double forward = 4 * b * l * keys * d;
+        if (variant.startsWith("lsh")) {
+            forward += 2 * b * l * d * hashes * (l / Workloads.CHUNK) / 2;
+        }
+        return pass.equals("fwd") ? forward : 3 * forward;
+    }
+
+    /** A short label: {@code LSH K=4, L=4096, fwd+bwd}. */
+    public String label() {
+        return switch (kind) {
+            case "attention" -> (variant.startsWith("lsh") ? "LSH K=" + hashes : variant) + ", L=" + length
+                    + (causal ? ", causal" : "") + ", " + pass;
+            case "lm" -> "ReformerLM step (d=256, 6 layers, L=4096, LSH K=4)";
+            case "stack" -> variant + " stack, depth " + depth;
+            default -> "feed-forward in " + chunks + " chunk(s)";
+        };
+    }
+
+    public String toJson() {
+        ObjectNode n = JSON.createObjectNode();
+        n.put("kind", kind);
+        n.put("variant", variant);
+        n.put("L", length);
+        n.put("n_hashes", hashes);
+        n.put("causal", causal);
+        n.put("pass", pass);
+        n.put("depth", depth);
+        n.put("chunks", chunks);
+        return n.toString();
+    }
+
+    public static BenchConfig fromJson(String text) {
+        try {
+            JsonNode n = JSON.readTree(text);
+            return new BenchConfig(n.get("kind").asText(), n.get("variant").asText(), n.get("L").asInt(),
+                    n.get("n_hashes").asInt(), n.get("causal").asBoolean(), n.get("pass").asText(), n.get("depth").asInt(),
+                    n.get("chunks").asInt());
+        } catch (com.fasterxml.jackson.core.JsonProcessingException | NullPointerException e) {
+            throw new IllegalArgumentException("not a benchmark configuration: " + text);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return String.format(Locale.ROOT, "%s", label());
+    }
+}

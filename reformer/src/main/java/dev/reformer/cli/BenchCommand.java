@@ -1,0 +1,247 @@
+package dev.reformer.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.reformer.benchmark.BenchConfig;
+import dev.reformer.benchmark.BenchPlan;
+import dev.reformer.benchmark.BenchReport;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code reformer bench}: speed and memory of the attention variants, with the paper's Figure 5. */
+@Command(name = "bench",
+        mixinStandardHelpOptions = true,
+        header = "Benchmark attention variants' speed and memory; plot Figure 5.",
+        description = {
+            "Runs each configuration in a fresh JVM (warm-up, then the median of timed calls, and the peaks of off-heap tensor memory, heap and the process) and writes bench-results/<timestamp>/: results.jsonl, report.md and PNG plots (time against L at 16K tokens per call, the paper's Figure 5; memory against L; memory against depth for reversible and ordinary stacks; time against the feed-forward's chunk count). --quick runs a subset in about 4 minutes on 2 cores; the full run covers full, local and LSH attention (K = 1, 2, 4, 8) at L = 1K..16K (and 32K, 64K for LSH and local), causal and not, forward and forward+backward, the ReformerLM step, stacks of depth 1..12 and feed-forward chunks 1..16 (about an hour).",
+            "Exit code 0, or 2 on bad input (one line naming the problem; nothing is written). Results go to a folder ending in .partial until the run completes."},
+        footer = {"", "Examples:", "  bin/reformer bench --quick",
+            "  bin/reformer bench --variants full,lsh4 --lengths 1024,4096,16384",
+            "  bin/reformer bench --quick --compare peer.jsonl   (rows from ../shared/peer/run.sh)"})
+final class BenchCommand implements Callable<Integer> {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Spec
+    private CommandSpec spec;
+
+    @Option(names = "--quick", description = "a subset that shows Figure 5's pattern and the targets (about 4 minutes)")
+    private boolean quick;
+
+    @Option(names = "--variants", split = ",", paramLabel = "V", description = "only these attention variants: full, local, lsh1, lsh2, lsh4, lsh8")
+    private List<String> variants;
+
+    @Option(names = "--lengths", split = ",", paramLabel = "L", description = "only these lengths (multiples of 64)")
+    private List<Integer> lengths;
+
+    @Option(names = "--compare", paramLabel = "FILE.jsonl",
+            description = "results to show beside ours: rows of this command's results.jsonl, or of ../shared/peer/run.sh")
+    private Path compare;
+
+    @Option(names = "--out", paramLabel = "DIR", description = "where to write (default: bench-results/<date>-<time>)")
+    private Path out;
+
+    @Option(names = "--runs", paramLabel = "N", defaultValue = "5", description = "timed calls per configuration (default: ${DEFAULT-VALUE})")
+    private int runs;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter err = spec.commandLine().getErr();
+        PrintStream console = System.out;
+        try {
+            List<BenchConfig> plan = plan();
+            List<JsonNode> compareRows = compare == null ? null : readCompare(compare);
+            if (runs < 1) {
+                throw new IllegalArgumentException("--runs " + runs + " must be at least 1");
+            }
+            Path target = out != null ? out : Path.of("bench-results",
+                    LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss", Locale.ROOT)));
+            if (Files.exists(target)) {
+                throw new IllegalArgumentException("--out " + target + " exists already: give another folder");
+            }
+            Path partial = target.resolveSibling(target.getFileName() + ".partial");
+            Files.createDirectories(partial);
+            List<JsonNode> rows = new ArrayList<>();
+            long start = System.nanoTime();
+            String machine = machine();
+            for (int i = 0; i < plan.size(); i++) {
+                BenchConfig c = plan.get(i);
+                double elapsed = (System.nanoTime() - start) / 1e9;
+                String eta = i == 0 ? "-" : duration(elapsed / i * (plan.size() - i));
+                console.printf(Locale.ROOT, "[%d/%d] %s ... (elapsed %s, about %s left)%n", i + 1, plan.size(), c.label(),
+                        duration(elapsed), eta);
+                ObjectNode row = runChild(c, quick ? 1.5 : 4.0);
+                row.put("machine", machine);
+                row.put("java", System.getProperty("java.version"));
+                row.put("nd4j", "1.0.0-M2.1");
+                rows.add(row);
+                Files.writeString(partial.resolve("results.jsonl"), row + "\n", StandardCharsets.UTF_8,
+                        java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+                console.printf(Locale.ROOT, "        %.1f ms, %,.0f tokens/s, peak %.0f MiB%n", row.path("ms").asDouble(),
+                        row.path("tokens_per_s").asDouble(), row.path("peak_mib").asDouble());
+            }
+            BenchReport.write(partial, rows, compareRows, compare == null ? null : compare.toString(),
+                    "bin/reformer bench" + (quick ? " --quick" : "") + (compare != null ? " --compare " + compare : ""));
+            Files.move(partial, target);
+            console.println("reformer bench: " + plan.size() + " configurations in " + duration((System.nanoTime() - start) / 1e9)
+                    + "; results, report.md and plots in " + target);
+            return 0;
+        } catch (IllegalArgumentException e) {
+            err.println("reformer bench: " + e.getMessage());
+            err.flush();
+            return 2;
+        }
+    }
+
+    private List<BenchConfig> plan() {
+        if (variants != null) {
+            for (String v : variants) {
+                if (!BenchPlan.VARIANTS.contains(v)) {
+                    throw new IllegalArgumentException("unknown variant '" + v + "': use " + String.join(", ", BenchPlan.VARIANTS));
+                }
+            }
+        }
+        if (lengths != null) {
+            for (int l : lengths) {
+                if (l < 64 || l % 64 != 0) {
+                    throw new IllegalArgumentException("length " + l + " does not fit the chunking: use a multiple of 64 (the chunk"
+                            + " length), for example " + Math.max(64, (l + 63) / 64 * 64));
+                }
+            }
+        }
+        List<BenchConfig> plan = new ArrayList<>();
+        for (BenchConfig c : quick ? BenchPlan.quick() : BenchPlan.full()) {
+            boolean filtered = variants != null || lengths != null;
+            if (!c.kind().equals("attention")) {
+                if (!filtered) {
+                    plan.add(c);
+                }
+                continue;
+            }
+            if ((variants == null || variants.contains(c.variant())) && (lengths == null || lengths.contains(c.length()))) {
+                plan.add(c);
+            }
+        }
+        if (lengths != null && !quick) {
+            Set<Integer> planned = new java.util.HashSet<>();
+            plan.forEach(c -> planned.add(c.length()));
+            for (int l : lengths) {
+                if (!planned.contains(l)) {
+                    for (String v : variants != null ? variants : BenchPlan.VARIANTS) {
+                        plan.add(BenchConfig.attention(v, l, false, "fwd+bwd"));
+                    }
+                }
+            }
+        }
+        if (plan.isEmpty()) {
+            throw new IllegalArgumentException("no configuration matches --variants and --lengths");
+        }
+        return plan;
+    }
+
+    /** The comparison rows, in this command's fields; the peer's rows ({@code kind}, {@code median_s}) are translated. */
+    static List<JsonNode> readCompare(Path file) {
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("--compare " + file + " cannot be read (" + e.getMessage() + ")");
+        }
+        List<JsonNode> rows = new ArrayList<>();
+        for (int i = 0; i < lines.size(); i++) {
+            if (lines.get(i).isBlank()) {
+                continue;
+            }
+            JsonNode n;
+            try {
+                n = JSON.readTree(lines.get(i));
+            } catch (IOException e) {
+                n = null;
+            }
+            if (n == null || !n.isObject()) {
+                throw new IllegalArgumentException("--compare " + file + ": line " + (i + 1) + " is not a JSON object: give a JSONL"
+                        + " file of results (one object per line)");
+            }
+            ObjectNode row = ((ObjectNode) n).deepCopy();
+            if (!row.has("variant") && row.has("kind")) {
+                String kind = row.path("kind").asText();
+                row.put("variant", kind.equals("lsh") ? "lsh" + row.path("n_hashes").asInt() : kind);
+                row.put("kind", kind.equals("lsh") || kind.equals("full") || kind.equals("local") ? "attention" : kind);
+                row.put("pass", row.path("pass").asText("fwd+bwd"));
+            }
+            if (!row.has("ms") && row.has("median_s")) {
+                row.put("ms", row.path("median_s").asDouble() * 1000);
+            }
+            if (!row.has("variant") || !row.has("L") || !row.has("ms")) {
+                throw new IllegalArgumentException("--compare " + file + ": line " + (i + 1) + " has no variant, L or ms (or the"
+                        + " peer's kind, L and median_s)");
+            }
+            rows.add(row);
+        }
+        if (rows.isEmpty()) {
+            throw new IllegalArgumentException("--compare " + file + " holds no results");
+        }
+        return rows;
+    }
+
+    /** Runs one configuration in a fresh JVM with the launcher's settings and returns its RESULT row. */
+    private ObjectNode runChild(BenchConfig c, double warmupSeconds) throws IOException, InterruptedException {
+        List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--add-modules", "jdk.incubator.vector", "-Xmn64m", "-Xmx1g", "-cp", System.getProperty("java.class.path"),
+                "dev.reformer.benchmark.BenchChild", c.toJson(), Integer.toString(runs), Double.toString(warmupSeconds));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String result = null;
+        StringBuilder output = new StringBuilder();
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+            for (String line; (line = r.readLine()) != null;) {
+                if (line.startsWith("RESULT ")) {
+                    result = line.substring(7);
+                } else if (!line.startsWith("WARNING: Using incubator")) {
+                    output.append(line).append('\n');
+                }
+            }
+        }
+        if (!p.waitFor(30, TimeUnit.MINUTES) || p.exitValue() != 0 || result == null) {
+            throw new IllegalStateException("benchmark of " + c.label() + " failed (exit " + p.exitValue() + "):\n" + output);
+        }
+        return (ObjectNode) JSON.readTree(result);
+    }
+
+    private static String machine() {
+        String model = "unknown CPU";
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+                if (line.startsWith("model name")) {
+                    model = line.substring(line.indexOf(':') + 1).trim();
+                    break;
+                }
+            }
+        } catch (IOException ignored) {
+            // not Linux: the model stays unknown
+        }
+        return model + ", " + Runtime.getRuntime().availableProcessors() + " cores";
+    }
+
+    private static String duration(double seconds) {
+        long s = Math.round(seconds);
+        return String.format(Locale.ROOT, "%dm%02ds", s / 60, s % 60);
+    }
+}
