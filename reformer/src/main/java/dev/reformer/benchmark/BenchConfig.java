@@ -31,9 +31,6 @@ public record BenchConfig(String kind, String variant, int length, int hashes, b
                     throw new IllegalArgumentException("length " + length + " does not fit the chunking: use a multiple of "
                             + Workloads.CHUNK + " (the chunk length)");
                 }
-                if (length > Workloads.TOKENS && variant.equals("full")) {
-                    throw new IllegalArgumentException("full attention is benchmarked up to L = " + Workloads.TOKENS);
-                }
             }
             case "lm", "stack", "ffchunks" -> { }
             default -> throw new IllegalArgumentException("unknown benchmark kind '" + kind + "'");
@@ -98,6 +95,21 @@ public record BenchConfig(String kind, String variant, int length, int hashes, b
             forward += 2 * b * l * d * hashes * (l / Workloads.CHUNK) / 2;
         }
         return pass.equals("fwd") ? forward : 3 * forward;
+    }
+
+    /**
+     * The memory one call needs, estimated for the refusal up front: for attention, 16 tensors of
+     * B x L x D floats (queries, keys, values, output, their gradients, the sorted copies and the
+     * kernel's scratch, K-fold for LSH's rounds); full attention runs in tiles and never holds an
+     * L x L matrix, so it is counted the same way (a naive L x L one would need 4 B L^2 bytes more).
+     * Model steps: 0 (their sizes are fixed and known to fit).
+     */
+    public long estimatedBytes() {
+        if (!kind.equals("attention")) {
+            return 0;
+        }
+        long rounds = Math.max(1, hashes);
+        return 16L * batch() * length * Workloads.DIM * 4 * rounds;
     }
 
     /** A short label: {@code LSH K=4, L=4096, fwd+bwd}. */

@@ -149,7 +149,8 @@ public final class BenchReport {
             List<double[]> ct = new ArrayList<>();
             for (JsonNode r : rows) {
                 if (r.path("kind").asText().equals("attention") && r.path("variant").asText().equals(v)
-                        && !r.path("causal").asBoolean() && r.path("pass").asText().equals("fwd+bwd")) {
+                        && !r.path("causal").asBoolean() && r.path("pass").asText().equals("fwd+bwd")
+                        && r.path("L").asInt() <= Workloads.TOKENS) {                   // 16K tokens per call: Figure 5's axis
                     t.add(new double[] {r.path("L").asDouble(), r.path("ms").asDouble() / 1000});
                     m.add(new double[] {r.path("L").asDouble(), r.path("peak_mib").asDouble()});
                     JsonNode c = compare == null ? null : match(r, compare);

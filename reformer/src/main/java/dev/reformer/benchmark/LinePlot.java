@@ -21,7 +21,7 @@ import javax.imageio.ImageIO;
 final class LinePlot {
     private static final int W = 760;
     private static final int H = 480;
-    private static final int LEFT = 80;
+    private static final int LEFT = 90;
     private static final int RIGHT = 200;
     private static final int TOP = 40;
     private static final int BOTTOM = 60;
@@ -82,11 +82,12 @@ final class LinePlot {
         for (double tick : ay.ticks()) {
             int y = ay.pixel(tick);
             g.drawLine(LEFT - 4, y, LEFT, y);
-            g.drawString(format(tick), 8, y + 4);
+            String label = format(tick);
+            g.drawString(label, LEFT - 8 - g.getFontMetrics().stringWidth(label), y + 4);
         }
         g.drawString(xLabel, (LEFT + W - RIGHT) / 2 - 30, H - 20);
         g.rotate(-Math.PI / 2);
-        g.drawString(yLabel, -(TOP + H - BOTTOM) / 2 - 40, 20);
+        g.drawString(yLabel, -(TOP + H - BOTTOM) / 2 - g.getFontMetrics().stringWidth(yLabel) / 2, 16);
         g.rotate(Math.PI / 2);
         int i = 0;
         int legendY = TOP + 10;

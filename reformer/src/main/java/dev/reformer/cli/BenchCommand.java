@@ -72,6 +72,14 @@ final class BenchCommand implements Callable<Integer> {
             if (runs < 1) {
                 throw new IllegalArgumentException("--runs " + runs + " must be at least 1");
             }
+            long available = availableBytes();
+            for (BenchConfig c : plan) {
+                if (c.estimatedBytes() > available) {
+                    throw new IllegalArgumentException(String.format(Locale.ROOT, "%s would need about %,d bytes (%.1f GiB), more"
+                            + " than the %.1f GiB this machine has available: leave out that length", c.label(),
+                            c.estimatedBytes(), c.estimatedBytes() / 1073741824.0, available / 1073741824.0));
+                }
+            }
             Path target = out != null ? out : Path.of("bench-results",
                     LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss", Locale.ROOT)));
             if (Files.exists(target)) {
@@ -187,6 +195,9 @@ final class BenchCommand implements Callable<Integer> {
                 row.put("kind", kind.equals("lsh") || kind.equals("full") || kind.equals("local") ? "attention" : kind);
                 row.put("pass", row.path("pass").asText("fwd+bwd"));
             }
+            if (!row.has("peak_mib") && row.has("peak_hwm_mib")) {
+                row.put("peak_mib", row.path("peak_hwm_mib").asDouble());
+            }
             if (!row.has("ms") && row.has("median_s")) {
                 row.put("ms", row.path("median_s").asDouble() * 1000);
             }
@@ -223,6 +234,21 @@ final class BenchCommand implements Callable<Integer> {
             throw new IllegalStateException("benchmark of " + c.label() + " failed (exit " + p.exitValue() + "):\n" + output);
         }
         return (ObjectNode) JSON.readTree(result);
+    }
+
+    /** MemAvailable from /proc/meminfo, or the JVM's view of physical memory elsewhere. */
+    private static long availableBytes() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/meminfo"))) {
+                if (line.startsWith("MemAvailable:")) {
+                    return Long.parseLong(line.replaceAll("\\D+", "")) * 1024;
+                }
+            }
+        } catch (IOException | NumberFormatException ignored) {
+            // not Linux: fall through
+        }
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+                .getTotalMemorySize();
     }
 
     private static String machine() {

@@ -42,6 +42,8 @@ class BenchCommandTest {
         String out = dir.resolve("out").toString();
         refused("unknown variant 'sparse'", "bench", "--out", out, "--variants", "full,sparse");
         refused("length 1000 does not fit the chunking", "bench", "--out", out, "--lengths", "1000");
+        refused("full, L=268435456, fwd+bwd would need about", "bench", "--out", out, "--variants", "full", "--lengths",
+                "268435456");
         Path notJson = Files.writeString(dir.resolve("peer.jsonl"), "{\"variant\":\"full\",\"L\":1024,\"ms\":3}\nnot json\n");
         refused("line 2 is not a JSON object", "bench", "--out", out, "--compare", notJson.toString());
         refused("cannot be read", "bench", "--out", out, "--compare", dir.resolve("missing.jsonl").toString());
