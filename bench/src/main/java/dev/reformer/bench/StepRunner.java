@@ -5,8 +5,6 @@ import dev.reformer.tensor.MemoryScope;
 import dev.reformer.tensor.Parallel;
 import dev.reformer.tensor.Simd;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Locale;
 
@@ -65,11 +63,6 @@ public final class StepRunner {
 
     /** The process's peak resident memory so far (VmHWM), in MiB. */
     static double vmHwmMib() throws IOException {
-        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-            if (line.startsWith("VmHWM:")) {
-                return Long.parseLong(line.replaceAll("\\D+", "")) / 1024.0;
-            }
-        }
-        return Double.NaN;
+        return dev.reformer.benchmark.BenchChild.vmHwmMib();
     }
 }

@@ -89,7 +89,7 @@ public final class BenchChild {
     }
 
     /** The process's peak resident memory (VmHWM), in MiB. */
-    static double vmHwmMib() throws IOException {
+    public static double vmHwmMib() throws IOException {
         for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
             if (line.startsWith("VmHWM:")) {
                 return Long.parseLong(line.replaceAll("\\D+", "")) / 1024.0;

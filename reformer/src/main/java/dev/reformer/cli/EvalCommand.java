@@ -8,7 +8,6 @@ import dev.reformer.train.Task;
 import dev.reformer.train.TrainConfig;
 import dev.reformer.train.TrainException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -53,7 +52,7 @@ final class EvalCommand implements Callable<Integer> {
             if (batches != null && batches < 1) {
                 throw new TrainException("--batches " + batches + " must be at least 1");
             }
-            Path file = Files.isDirectory(run) ? run.resolve(Checkpoint.FILE) : run;
+            Path file = Checkpoint.fileOf(run);
             TrainConfig trained = Checkpoint.configOf(file);
             Map<String, Object> changes = new LinkedHashMap<>();
             if (attention != null) {
@@ -69,7 +68,7 @@ final class EvalCommand implements Callable<Integer> {
             c.validate();
             Task task = c.newTask();
             ReformerLM model = new ReformerLM(c.modelConfig(task));
-            long step = Checkpoint.loadWeights(file, model).step();
+            long step = Checkpoint.loadWeights(file, model);
             Evaluation.Score s = Evaluation.run(model, task, c.evalBatches(), c.batch(), c.seed());
             System.out.println(String.format(Locale.ROOT,
                     "reformer eval: %s (trained with %s, step %d) evaluated with %s: loss %.4f, %s %.4f over %,d scored tokens",

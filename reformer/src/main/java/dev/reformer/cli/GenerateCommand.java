@@ -11,7 +11,6 @@ import dev.reformer.train.TrainException;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -61,7 +60,7 @@ final class GenerateCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         PrintStream out = System.out;
         try {
-            Path file = Files.isDirectory(run) ? run.resolve(Checkpoint.FILE) : run;
+            Path file = Checkpoint.fileOf(run);
             TrainConfig config = Checkpoint.configOf(file);
             if (!config.task().equals("charlm")) {
                 throw new TrainException(run + " trained the " + config.task() + " task; generate samples text from a charlm run"

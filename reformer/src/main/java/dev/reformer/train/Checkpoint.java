@@ -35,10 +35,6 @@ public final class Checkpoint {
     private Checkpoint() {
     }
 
-    /** What a checkpoint restores. */
-    public record Loaded(long step, long seed, TrainConfig config) {
-    }
-
     /** Writes the checkpoint of {@code step} completed steps to {@code dir/checkpoint.safetensors}. */
     public static void save(Path dir, long step, TrainConfig config, ReformerLM model, Adam adam) throws IOException {
         Map<String, Tensor> tensors = new LinkedHashMap<>();
@@ -68,67 +64,71 @@ public final class Checkpoint {
      * returns its step; throws a {@link TrainException} naming the problem if the file is
      * missing, truncated, corrupted or of another model, before changing anything.
      */
-    public static Loaded load(Path file, ReformerLM model, Adam adam) throws IOException {
+    public static long load(Path file, ReformerLM model, Adam adam) throws IOException {
         Safetensors.Contents c = read(file);
-        Map<String, String> meta = c.metadata();
         String where = file.toString();
-        if (!FORMAT.equals(meta.get("format"))) {
-            throw new TrainException(where + " is not a reformer checkpoint (format '" + meta.get("format") + "', expected '"
-                    + FORMAT + "')");
-        }
-        Map<String, Variable> params = model.namedParameters();
-        List<String> names = new ArrayList<>(params.keySet());
-        for (String name : names) {
-            Tensor saved = c.tensors().get(name);
-            Tensor now = params.get(name).data();
-            if (saved == null) {
-                throw new TrainException(where + " has no parameter '" + name + "': it was written by a different model");
-            }
-            if (!java.util.Arrays.equals(saved.shape(), now.shape()) || saved.dtype() != now.dtype()) {
-                throw new TrainException(where + ": parameter '" + name + "' is " + saved.dtype().label() + saved.shapeString()
-                        + " but this model's is " + now.dtype().label() + now.shapeString()
-                        + ": the checkpoint was written by a model of another size");
-            }
-        }
-        long[] steps = parseSteps(meta.get("optimizer.steps"), names.size(), where);
+        long step = stepOf(c, where);
+        requireParameters(c, model, where);
+        List<String> names = new ArrayList<>(model.namedParameters().keySet());
+        long[] steps = parseSteps(c.metadata().get("optimizer.steps"), names.size(), where);
         Tensor[] m = new Tensor[names.size()];
         Tensor[] v = new Tensor[names.size()];
         for (int i = 0; i < names.size(); i++) {
             m[i] = c.tensors().get("optimizer.m." + names.get(i));
             v[i] = c.tensors().get("optimizer.v." + names.get(i));
         }
-        TrainConfig config = TrainConfig.fromJson(meta.getOrDefault("config", ""), where + " (its config)");
-        long step = parseLong(meta.get("step"), "step", where);
-        if (step < 1 || step > config.steps()) {
-            throw new TrainException(where + ": step " + step + " is outside 1.." + config.steps() + " of its run");
-        }
         try {
             adam.restore(new Adam.State(m, v, steps));
         } catch (IllegalArgumentException e) {
             throw new TrainException(where + ": " + e.getMessage());
         }
-        for (String name : names) {
-            params.get(name).setData(c.tensors().get(name));
-        }
-        return new Loaded(step, parseLong(meta.get("seed"), "seed", where), config);
+        model.namedParameters().forEach((name, p) -> p.setData(c.tensors().get(name)));
+        return step;
     }
 
-    /** The weights and metadata of a checkpoint, for evaluation and generation (no optimizer needed). */
-    public static Loaded loadWeights(Path file, ReformerLM model) throws IOException {
+    /** The weights of a checkpoint into {@code model}, for evaluation and generation; returns its step. */
+    public static long loadWeights(Path file, ReformerLM model) throws IOException {
         Safetensors.Contents c = read(file);
-        String where = file.toString();
+        long step = stepOf(c, file.toString());
+        requireParameters(c, model, file.toString());
+        model.namedParameters().forEach((name, p) -> p.setData(c.tensors().get(name)));
+        return step;
+    }
+
+    /** The checkpoint's step, after checking its format, its config and that it holds every parameter of {@code model}. */
+    private static long stepOf(Safetensors.Contents c, String where) {
+        Map<String, String> meta = c.metadata();
+        if (!FORMAT.equals(meta.get("format"))) {
+            throw new TrainException(where + " is not a reformer checkpoint (format '" + meta.get("format") + "', expected '"
+                    + FORMAT + "')");
+        }
+        TrainConfig config = TrainConfig.fromJson(meta.getOrDefault("config", ""), where + " (its config)");
+        long step = parseLong(meta.get("step"), "step", where);
+        if (step < 1 || step > config.steps()) {
+            throw new TrainException(where + ": step " + step + " is outside 1.." + config.steps() + " of its run");
+        }
+        return step;
+    }
+
+    /** Throws unless {@code c} holds every parameter of {@code model}, of the same shape and dtype. */
+    private static void requireParameters(Safetensors.Contents c, ReformerLM model, String where) {
         for (Map.Entry<String, Variable> e : model.namedParameters().entrySet()) {
             Tensor saved = c.tensors().get(e.getKey());
             Tensor now = e.getValue().data();
-            if (saved == null || !java.util.Arrays.equals(saved.shape(), now.shape()) || saved.dtype() != now.dtype()) {
-                throw new TrainException(where + ": parameter '" + e.getKey() + "' is missing or of another shape: the"
-                        + " checkpoint was written by a different model");
+            if (saved == null) {
+                throw new TrainException(where + " has no parameter '" + e.getKey() + "': it was written by a different model");
+            }
+            if (!java.util.Arrays.equals(saved.shape(), now.shape()) || saved.dtype() != now.dtype()) {
+                throw new TrainException(where + ": parameter '" + e.getKey() + "' is " + saved.dtype().label()
+                        + saved.shapeString() + " but this model's is " + now.dtype().label() + now.shapeString()
+                        + ": the checkpoint was written by a model of another size");
             }
         }
-        model.namedParameters().forEach((name, p) -> p.setData(c.tensors().get(name)));
-        Map<String, String> meta = c.metadata();
-        return new Loaded(parseLong(meta.get("step"), "step", where), parseLong(meta.get("seed"), "seed", where),
-                TrainConfig.fromJson(meta.getOrDefault("config", ""), where + " (its config)"));
+    }
+
+    /** The checkpoint of a run: {@code run/checkpoint.safetensors} for a run directory, else {@code run} itself. */
+    public static Path fileOf(Path run) {
+        return Files.isDirectory(run) ? run.resolve(FILE) : run;
     }
 
     /** The config stored in a checkpoint, read without building a model. */

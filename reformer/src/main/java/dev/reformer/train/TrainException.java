@@ -8,8 +8,4 @@ public class TrainException extends IllegalArgumentException {
     public TrainException(String message) {
         super(message);
     }
-
-    public TrainException(String message, Throwable cause) {
-        super(message, cause);
-    }
 }

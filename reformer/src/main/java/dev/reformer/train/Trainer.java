@@ -138,7 +138,7 @@ public final class Trainer {
         Task task = config.newTask();
         ReformerLM model = new ReformerLM(modelConfig(config, task));
         AdamW adam = optimizer(config, model);
-        long step = Checkpoint.load(file, model, adam).step();
+        long step = Checkpoint.load(file, model, adam);
         if (step >= config.steps()) {
             throw new TrainException("--resume " + runDir + ": the run is complete (step " + step + " of " + config.steps()
                     + "): nothing to continue; to train longer, start a new run with more --steps");
@@ -169,10 +169,6 @@ public final class Trainer {
             }
         }
         return "none";
-    }
-
-    public ReformerLM model() {
-        return model;
     }
 
     public long firstStep() {
