@@ -13,7 +13,8 @@ import java.util.Locale;
  *       one sequence beyond), chunk 64; {@code variant} full, local or lshK (K rounds, NB = L / 64);</li>
  *   <li>{@code lm}: the ReformerLM step of {@link Workloads} (d = 256, 6 layers, L = 4096, LSH K = 4);</li>
  *   <li>{@code stack}: {@link Workloads#stack} at {@code depth}, variant reversible or ordinary;</li>
- *   <li>{@code ffchunks}: {@link Workloads#feedForwardChunks} with {@code chunks} pieces.</li>
+ *   <li>{@code ffchunks}: {@link Workloads#feedForwardChunks} with {@code chunks} pieces;</li>
+ *   <li>{@code table3}: {@link Workloads#table3}, one of the paper's Table 3 variants at {@code depth} layers.</li>
  * </ul>
  */
 public record BenchConfig(String kind, String variant, int length, int hashes, boolean causal, String pass, int depth,
@@ -30,6 +31,12 @@ public record BenchConfig(String kind, String variant, int length, int hashes, b
                 if (length < Workloads.CHUNK || length % Workloads.CHUNK != 0) {
                     throw new IllegalArgumentException("length " + length + " does not fit the chunking: use a multiple of "
                             + Workloads.CHUNK + " (the chunk length)");
+                }
+            }
+            case "table3" -> {
+                if (!Workloads.TABLE3_VARIANTS.contains(variant)) {
+                    throw new IllegalArgumentException("unknown Table 3 variant '" + variant + "': use "
+                            + String.join(", ", Workloads.TABLE3_VARIANTS));
                 }
             }
             case "lm", "stack", "ffchunks" -> { }
@@ -57,6 +64,7 @@ public record BenchConfig(String kind, String variant, int length, int hashes, b
         return switch (kind) {
             case "attention" -> Workloads.DIM;
             case "stack" -> 128;
+            case "table3" -> Workloads.T3_D_MODEL;
             default -> 256;
         };
     }
@@ -67,6 +75,7 @@ public record BenchConfig(String kind, String variant, int length, int hashes, b
                     Math.max(1, hashes), causal), pass.equals("fwd+bwd"), seed);
             case "lm" -> Workloads.build(Workloads.Config.parse("lm"), seed);
             case "stack" -> Workloads.stack(depth, variant.equals("reversible"), seed);
+            case "table3" -> Workloads.table3(variant, length, depth, seed);
             default -> Workloads.feedForwardChunks(chunks, seed);
         };
     }
@@ -76,9 +85,14 @@ public record BenchConfig(String kind, String variant, int length, int hashes, b
      * {@code 4 B L W D} (logits and weighted sum, W keys per query: L for full attention, L/2
      * causal; 2C for local; K 2C for LSH) plus LSH hashing {@code 2 B L D K NB/2}; a backward
      * costs twice the forward. Model steps: {@code 6 N T} for N parameters in matrix products and
-     * T tokens, the usual count, not measured here (null).
+     * T tokens, the usual count, not measured here (null), except Table 3's variants, counted as
+     * the trainer counts a step ({@code ComputeEstimate#trainingFlopsPerToken}).
      */
     public double flops() {
+        if (kind.equals("table3")) {
+            return dev.reformer.train.ComputeEstimate.trainingFlopsPerToken(Workloads.table3Config(variant, length, depth, 0),
+                    length) * length;
+        }
         if (!kind.equals("attention")) {
             return Double.NaN;
         }
@@ -119,6 +133,7 @@ public record BenchConfig(String kind, String variant, int length, int hashes, b
                     + (causal ? ", causal" : "") + ", " + pass;
             case "lm" -> "ReformerLM step (d=256, 6 layers, L=4096, LSH K=4)";
             case "stack" -> variant + " stack, depth " + depth;
+            case "table3" -> "Table 3 " + variant + ", L=" + length + ", " + depth + " layers";
             default -> "feed-forward in " + chunks + " chunk(s)";
         };
     }

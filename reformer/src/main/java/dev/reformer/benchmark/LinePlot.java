@@ -16,9 +16,10 @@ import javax.imageio.ImageIO;
 
 /**
  * A line chart as PNG with the JDK's 2D graphics: named series of (x, y) points, logarithmic or
- * linear axes, a legend; a series whose name ends in " (compare)" is drawn dashed.
+ * linear axes, a legend; a series whose name ends in " (compare)" or " (train)" is drawn dashed, in
+ * the colour of the series before it.
  */
-final class LinePlot {
+public final class LinePlot {
     private static final int W = 760;
     private static final int H = 480;
     private static final int LEFT = 90;
@@ -32,7 +33,7 @@ final class LinePlot {
     private LinePlot() {
     }
 
-    static void write(Path out, String title, String xLabel, String yLabel, boolean logX, boolean logY,
+    public static void write(Path out, String title, String xLabel, String yLabel, boolean logX, boolean logY,
             Map<String, List<double[]>> series) throws IOException {
         System.setProperty("java.awt.headless", "true");
         double x0 = Double.MAX_VALUE;
@@ -92,7 +93,7 @@ final class LinePlot {
         int i = 0;
         int legendY = TOP + 10;
         for (Map.Entry<String, List<double[]>> e : series.entrySet()) {
-            boolean compare = e.getKey().endsWith(" (compare)");
+            boolean compare = e.getKey().endsWith(" (compare)") || e.getKey().endsWith(" (train)");
             Color color = COLORS[(compare ? i - 1 : i) % COLORS.length];
             if (!compare) {
                 i++;

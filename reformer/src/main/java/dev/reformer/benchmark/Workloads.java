@@ -201,6 +201,42 @@ public final class Workloads {
         return modelStep(config, 1, 8192, seed);
     }
 
+    /** The model variants of the paper's Table 3, in its order. */
+    public static final java.util.List<String> TABLE3_VARIANTS = java.util.List.of("transformer", "reversible", "chunked", "lsh",
+            "reformer");
+    /** Table 3's sizes here: d_model, d_ff, heads, LSH rounds, LSH chunk, feed-forward chunks of the chunked variants. */
+    public static final int T3_D_MODEL = 128;
+    public static final int T3_D_FF = 1024;
+    public static final int T3_HEADS = 4;
+    public static final int T3_HASHES = 4;
+    public static final int T3_CHUNK = 64;
+    public static final int T3_FF_CHUNKS = 8;
+
+    /**
+     * Forward and backward of a ReformerLM as one of the paper's Table 3 variants: {@code transformer}
+     * (ordinary residual layers, full attention), {@code reversible} (reversible layers, full
+     * attention), {@code chunked} (reversible, full attention, feed-forward in
+     * {@link #T3_FF_CHUNKS} chunks), {@code lsh} (ordinary residual layers, LSH attention) and
+     * {@code reformer} (reversible, LSH, chunked feed-forward). d = 128, d_ff = 1024, 4 heads of 32,
+     * LSH K = 4 with chunks of 64 (NB = L / 64), causal, one sequence of {@code length}.
+     */
+    public static Step table3(String variant, int length, int depth, long seed) {
+        return modelStep(table3Config(variant, length, depth, seed), 1, length, seed);
+    }
+
+    /** The model of {@link #table3}. */
+    public static ReformerConfig table3Config(String variant, int length, int depth, long seed) {
+        boolean lsh = variant.equals("lsh") || variant.equals("reformer");
+        boolean reversible = !variant.equals("transformer") && !variant.equals("lsh");
+        boolean chunked = variant.equals("chunked") || variant.equals("reformer");
+        return ReformerConfig.builder().vocabSize(256).dModel(T3_D_MODEL).dFf(T3_D_FF).heads(T3_HEADS)
+                .headDim(T3_D_MODEL / T3_HEADS).layers(depth).maxLength(length)
+                .attention(lsh ? ReformerConfig.AttentionType.LSH : ReformerConfig.AttentionType.FULL)
+                .lshHashes(T3_HASHES).lshBuckets(length / T3_CHUNK).lshChunkLength(T3_CHUNK).causal(true)
+                .lshLogitScale(1 / Math.sqrt(T3_D_MODEL / T3_HEADS)).sharedQueryKey(true).reversible(reversible)
+                .ffChunks(chunked ? T3_FF_CHUNKS : 1).seed(seed).build();
+    }
+
     private static Step modelStep(ReformerConfig config, int batch, int length, long seed) {
         ReformerLM model = new ReformerLM(config);
         Generator gen = new Generator(seed);

@@ -6,9 +6,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.reformer.benchmark.BenchConfig;
 import dev.reformer.benchmark.BenchPlan;
 import dev.reformer.benchmark.BenchReport;
-import java.io.BufferedReader;
+import dev.reformer.benchmark.ChildRun;
+import dev.reformer.train.Progress;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -21,7 +21,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -94,17 +93,13 @@ final class BenchCommand implements Callable<Integer> {
             Files.createDirectories(partial);
             List<JsonNode> rows = new ArrayList<>();
             long start = System.nanoTime();
-            String machine = machine();
             for (int i = 0; i < plan.size(); i++) {
                 BenchConfig c = plan.get(i);
                 double elapsed = (System.nanoTime() - start) / 1e9;
-                String eta = i == 0 ? "-" : duration(elapsed / i * (plan.size() - i));
+                String eta = i == 0 ? "-" : Progress.duration(elapsed / i * (plan.size() - i));
                 console.printf(Locale.ROOT, "[%d/%d] %s ... (elapsed %s, about %s left)%n", i + 1, plan.size(), c.label(),
-                        duration(elapsed), eta);
-                ObjectNode row = runChild(c, WARMUP_SECONDS);
-                row.put("machine", machine);
-                row.put("java", System.getProperty("java.version"));
-                row.put("nd4j", "1.0.0-M2.1");
+                        Progress.duration(elapsed), eta);
+                ObjectNode row = ChildRun.run(c, runs, WARMUP_SECONDS);
                 rows.add(row);
                 Files.writeString(partial.resolve("results.jsonl"), row + "\n", StandardCharsets.UTF_8,
                         java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
@@ -114,7 +109,7 @@ final class BenchCommand implements Callable<Integer> {
             BenchReport.write(partial, rows, compareRows, compare == null ? null : compare.toString(),
                     "bin/reformer bench" + (quick ? " --quick" : "") + (compare != null ? " --compare " + compare : ""));
             Files.move(partial, target);
-            console.println("reformer bench: " + plan.size() + " configurations in " + duration((System.nanoTime() - start) / 1e9)
+            console.println("reformer bench: " + plan.size() + " configurations in " + Progress.duration((System.nanoTime() - start) / 1e9)
                     + "; results, report.md and plots in " + target);
             return 0;
         } catch (IllegalArgumentException e) {
@@ -218,29 +213,6 @@ final class BenchCommand implements Callable<Integer> {
         return rows;
     }
 
-    /** Runs one configuration in a fresh JVM with the launcher's settings and returns its RESULT row. */
-    private ObjectNode runChild(BenchConfig c, double warmupSeconds) throws IOException, InterruptedException {
-        List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--add-modules", "jdk.incubator.vector", "-Xmn64m", "-Xmx1g", "-cp", System.getProperty("java.class.path"),
-                "dev.reformer.benchmark.BenchChild", c.toJson(), Integer.toString(runs), Double.toString(warmupSeconds));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String result = null;
-        StringBuilder output = new StringBuilder();
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-            for (String line; (line = r.readLine()) != null;) {
-                if (line.startsWith("RESULT ")) {
-                    result = line.substring(7);
-                } else if (!line.startsWith("WARNING: Using incubator")) {
-                    output.append(line).append('\n');
-                }
-            }
-        }
-        if (!p.waitFor(30, TimeUnit.MINUTES) || p.exitValue() != 0 || result == null) {
-            throw new IllegalStateException("benchmark of " + c.label() + " failed (exit " + p.exitValue() + "):\n" + output);
-        }
-        return (ObjectNode) JSON.readTree(result);
-    }
-
     /** MemAvailable from /proc/meminfo, or the JVM's view of physical memory elsewhere. */
     private static long availableBytes() {
         try {
@@ -254,25 +226,5 @@ final class BenchCommand implements Callable<Integer> {
         }
         return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
                 .getTotalMemorySize();
-    }
-
-    private static String machine() {
-        String model = "unknown CPU";
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
-                if (line.startsWith("model name")) {
-                    model = line.substring(line.indexOf(':') + 1).trim();
-                    break;
-                }
-            }
-        } catch (IOException ignored) {
-            // not Linux: the model stays unknown
-        }
-        return model + ", " + Runtime.getRuntime().availableProcessors() + " cores";
-    }
-
-    private static String duration(double seconds) {
-        long s = Math.round(seconds);
-        return String.format(Locale.ROOT, "%dm%02ds", s / 60, s % 60);
     }
 }

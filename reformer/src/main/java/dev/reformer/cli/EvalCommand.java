@@ -1,10 +1,8 @@
 package dev.reformer.cli;
 
 import dev.reformer.model.ConfigException;
-import dev.reformer.model.ReformerLM;
 import dev.reformer.train.Checkpoint;
 import dev.reformer.train.Evaluation;
-import dev.reformer.train.Task;
 import dev.reformer.train.TrainConfig;
 import dev.reformer.train.TrainException;
 import java.io.PrintWriter;
@@ -21,7 +19,7 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code reformer eval}: a trained run's loss and metric on its task's evaluation set, with any attention. */
 @Command(name = "eval",
-        header = "Evaluate a checkpoint, also with other LSH rounds or full attention.",
+        header = "Evaluate a checkpoint, also with other LSH rounds or attention.",
         mixinStandardHelpOptions = true,
         description = {
             "Evaluates the checkpoint of a run on its task's fixed evaluation set and prints loss and accuracy (or bits per character), optionally with another number of LSH hash rounds or another attention than it was trained with (the paper's Table 2: train with LSH K=2, evaluate with K=1, 2, 4, 8 and full attention).",
@@ -52,8 +50,6 @@ final class EvalCommand implements Callable<Integer> {
             if (batches != null && batches < 1) {
                 throw new TrainException("--batches " + batches + " must be at least 1");
             }
-            Path file = Checkpoint.fileOf(run);
-            TrainConfig trained = Checkpoint.configOf(file);
             Map<String, Object> changes = new LinkedHashMap<>();
             if (attention != null) {
                 changes.put("attention", attention);
@@ -64,15 +60,11 @@ final class EvalCommand implements Callable<Integer> {
             if (batches != null) {
                 changes.put("eval_batches", batches);
             }
-            TrainConfig c = trained.with(changes);
-            c.validate();
-            Task task = c.newTask();
-            ReformerLM model = new ReformerLM(c.modelConfig(task));
-            long step = Checkpoint.loadWeights(file, model);
-            Evaluation.Score s = Evaluation.run(model, task, c.evalBatches(), c.batch(), c.seed());
+            Evaluation.OfCheckpoint e = Evaluation.ofCheckpoint(Checkpoint.fileOf(run), changes);
+            Evaluation.Score s = e.score();
             System.out.println(String.format(Locale.ROOT,
                     "reformer eval: %s (trained with %s, step %d) evaluated with %s: loss %.4f, %s %.4f over %,d scored tokens",
-                    run, describe(trained), step, describe(c), s.loss(), task.metric().key, s.metric(task.metric()),
+                    run, describe(e.trained()), e.step(), describe(e.evaluated()), s.loss(), e.metric().key, s.metric(e.metric()),
                     s.scored()));
             return 0;
         } catch (TrainException | ConfigException e) {

@@ -9,7 +9,8 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "reformer",
         mixinStandardHelpOptions = true,
-        subcommands = {TrainCommand.class, EvalCommand.class, GenerateCommand.class, BenchCommand.class, ProbeCommand.class},
+        subcommands = {TrainCommand.class, EvalCommand.class, GenerateCommand.class, BenchCommand.class, ProbeCommand.class,
+            ReproduceCommand.class},
         versionProvider = Main.Version.class,
         description = "The Reformer (Kitaev, Kaiser, Levskaya, ICLR 2020) on a small JVM tensor engine.",
         footer = {"", "Run 'bin/reformer COMMAND --help' for a command's options. Start with: bin/reformer train"})

@@ -67,7 +67,7 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--word-length", paramLabel = "W", description = "duplication: |w|; sequences are 2(W+1) long (default: 127, L=256)")
     private Integer wordLength;
 
-    @Option(names = "--layers", paramLabel = "N", description = "reversible layers (default: 1)")
+    @Option(names = "--layers", paramLabel = "N", description = "layers (default: 1; charlm: 2)")
     private Integer layers;
 
     @Option(names = "--d-model", paramLabel = "D", description = "model width (default: 128)")
@@ -82,8 +82,16 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--head-dim", paramLabel = "D", description = "width per head (default: 32)")
     private Integer headDim;
 
-    @Option(names = "--attention", paramLabel = "KIND", description = "lsh, local or full, or one per layer, repeated: local,lsh (default: lsh; charlm: local,lsh); queries and keys are shared")
+    @Option(names = "--attention", paramLabel = "KIND", description = "lsh, local or full, or one per layer, repeated: local,lsh (default: lsh; charlm: local,lsh)")
     private String attention;
+
+    @Option(names = "--shared-qk", negatable = true,
+            description = "one shared query-key projection (default), or separate queries and keys with --no-shared-qk (full or local attention only; the paper's Figure 3)")
+    private Boolean sharedQk;
+
+    @Option(names = "--reversible", negatable = true,
+            description = "reversible residual layers (default), or ordinary residual layers that store activations with --no-reversible")
+    private Boolean reversible;
 
     @Option(names = "--n-hashes", paramLabel = "K", description = "LSH hash rounds (default: 2)")
     private Integer hashes;
@@ -231,6 +239,8 @@ final class TrainCommand implements Callable<Integer> {
         put(given, "checkpoint_every", checkpointEvery);
         put(given, "stop_at", stopAt);
         put(given, "seed", seed);
+        put(given, "shared_qk", sharedQk);
+        put(given, "reversible", reversible);
         return base.with(given);
     }
 

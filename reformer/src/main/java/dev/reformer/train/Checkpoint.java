@@ -131,6 +131,11 @@ public final class Checkpoint {
         return Files.isDirectory(run) ? run.resolve(FILE) : run;
     }
 
+    /** The step a checkpoint was saved at, read (and its format checked) without building a model. */
+    public static long stepOf(Path file) throws IOException {
+        return stepOf(read(file), file.toString());
+    }
+
     /** The config stored in a checkpoint, read without building a model. */
     public static TrainConfig configOf(Path file) throws IOException {
         String where = file.toString();
@@ -172,7 +177,7 @@ public final class Checkpoint {
     }
 
     /** Writes {@code bytes} to a temporary file beside {@code target}, forces it to disk, then renames it over {@code target}. */
-    static void writeAtomically(Path target, byte[] bytes) throws IOException {
+    public static void writeAtomically(Path target, byte[] bytes) throws IOException {
         Path dir = target.toAbsolutePath().getParent();
         Path tmp = Files.createTempFile(dir, "." + target.getFileName(), ".tmp");
         try {

@@ -23,7 +23,7 @@ import java.util.Locale;
  * machine (7.8 GFLOP per step in 0.197 s, 40 GFLOP/s, where the products measured 51). An
  * estimate; the progress line's ETA measures.
  */
-final class ComputeEstimate {
+public final class ComputeEstimate {
     static final double EFFICIENCY = 0.75;
 
     private final double flopsPerStep;
@@ -39,8 +39,16 @@ final class ComputeEstimate {
     }
 
     static ComputeEstimate of(TrainConfig config, Task task, ReformerLM model, long firstStep) {
-        ReformerConfig m = model.config();
-        double length = task.length();
+        double tokens = (double) config.batch() * task.length();
+        return new ComputeEstimate(trainingFlopsPerToken(model.config(), task.length()) * tokens, config.steps() - firstStep,
+                model.parameterCount(), measureMachine());
+    }
+
+    /**
+     * FLOPs per token of one training step (forward and backward, and the reversible blocks'
+     * recomputation) of a model of {@code m} on sequences of {@code length}; see the class comment.
+     */
+    public static double trainingFlopsPerToken(ReformerConfig m, double length) {
         double perToken = 0;
         for (int layer = 0; layer < m.layers(); layer++) {
             double window = switch (m.attentionOf(layer)) {
@@ -52,13 +60,18 @@ final class ComputeEstimate {
                     + 2.0 * m.heads() * m.headDim() * window;
             perToken += 2 * blockMacs * (m.reversible() ? 4 : 3);
         }
-        perToken += 2 * (2.0 * m.dModel() * m.vocabSize()) * 3;
-        double tokens = (double) config.batch() * length;
-        return new ComputeEstimate(perToken * tokens, config.steps() - firstStep, model.parameterCount(), measureMachine());
+        return perToken + 2 * (2.0 * m.dModel() * m.vocabSize()) * 3;
+    }
+
+    /** Seconds for {@code steps} training steps of {@code config} here: its FLOPs at {@link #EFFICIENCY} of the measured speed. */
+    public static double secondsFor(TrainConfig config, long steps, double machineFlops) {
+        Task task = config.newTask();
+        ReformerConfig m = config.modelConfig(task);
+        return trainingFlopsPerToken(m, task.length()) * config.batch() * task.length() * steps / (machineFlops * EFFICIENCY);
     }
 
     /** Float32 FLOP/s of matrix products on this machine, measured now (best of a few). */
-    private static double measureMachine() {
+    public static double measureMachine() {
         try (MemoryScope scope = MemoryScope.open()) {
             Generator g = new Generator(0);
             Tensor a = g.normal(DType.FLOAT32, 0, 1, 1024, 256);

@@ -3,9 +3,13 @@ package dev.reformer.train;
 import dev.reformer.autograd.GradMode;
 import dev.reformer.autograd.Variable;
 import dev.reformer.autograd.nn.Functional;
+import dev.reformer.model.ConfigException;
 import dev.reformer.model.ReformerLM;
 import dev.reformer.tensor.MemoryScope;
 import dev.reformer.tensor.Tensor;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Map;
 
 /**
  * Loss and metric of a model on a task's fixed evaluation set: dropout off, no gradients, and the
@@ -26,6 +30,29 @@ public final class Evaluation {
         public double metric(Task.Metric metric) {
             return metric == Task.Metric.ACCURACY ? accuracy : bitsPerToken();
         }
+    }
+
+    /** A checkpoint evaluated: the config it was trained with, the one it was evaluated with, its step, the task's metric and the score. */
+    public record OfCheckpoint(TrainConfig trained, TrainConfig evaluated, long step, Task.Metric metric, Score score) {
+    }
+
+    /**
+     * Loads the weights of {@code checkpoint} into a model of its config with {@code changes} (keys
+     * of {@link TrainConfig#fields()}: another attention, other rounds, more evaluation batches) and
+     * evaluates it on its task's evaluation set.
+     */
+    public static OfCheckpoint ofCheckpoint(Path checkpoint, Map<String, Object> changes) throws IOException {
+        TrainConfig trained = Checkpoint.configOf(checkpoint);
+        TrainConfig c = trained.with(changes).validate();
+        Task task = c.newTask();
+        ReformerLM model;
+        try {
+            model = new ReformerLM(c.modelConfig(task));
+        } catch (ConfigException e) {
+            throw new TrainException(e.getMessage());
+        }
+        long step = Checkpoint.loadWeights(checkpoint, model);
+        return new OfCheckpoint(trained, c, step, task.metric(), run(model, task, c.evalBatches(), c.batch(), c.seed()));
     }
 
     public static Score run(ReformerLM model, Task task, int batches, int batchSize, long seed) {

@@ -8,7 +8,7 @@ import java.util.Locale;
  * the time left. On a terminal it redraws one line (at most a few times a second); into a file or
  * pipe it prints a line every {@code every} steps, so logs stay readable.
  */
-final class Progress {
+public final class Progress {
     private final PrintStream out;
     private final boolean terminal;
     private final long total;
@@ -65,7 +65,8 @@ final class Progress {
         return Double.isFinite(v) ? String.format(Locale.ROOT, "%,.0f", v) : "-";
     }
 
-    static String duration(double seconds) {
+    /** {@code 3m07s}, or {@code 2h05m} from an hour on; {@code -} when unknown. */
+    public static String duration(double seconds) {
         if (!Double.isFinite(seconds) || seconds < 0) {
             return "-";
         }

@@ -18,7 +18,7 @@ public record TrainConfig(
         double dropout,
         long steps, int batch, double lr, long warmup, double weightDecay, double clip,
         long evalEvery, int evalBatches, long checkpointEvery, double stopAt, long seed,
-        String data, int length, int vocab, String dataSha256) {
+        String data, int length, int vocab, String dataSha256, boolean sharedQk, boolean reversible) {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -28,7 +28,7 @@ public record TrainConfig(
                 1, 128, 512, 4, 32, "lsh", 2, 32, 8, 0.0,
                 3000, 16, 1e-3, 0, 0.0, 0.0,
                 100, 4, 500, 0.99, 1,
-                "", 256, 256, "");
+                "", 256, 256, "", true, true);
     }
 
     /**
@@ -44,7 +44,7 @@ public record TrainConfig(
                     2, 128, 512, 4, 32, "local,lsh", 2, 32, 8, 0.1,
                     1000, 16, 1e-3, 100, 0.01, 1.0,
                     100, 4, 250, 0.0, 1,
-                    "", 256, 256, "");
+                    "", 256, 256, "", true, true);
             default -> throw new TrainException("unknown task '" + task + "': use duplication or charlm");
         };
     }
@@ -67,7 +67,7 @@ public record TrainConfig(
                 .attention(types).maxLength(t.length()).causal(true)
                 .lshHashes(hashes).lshBuckets(buckets).lshChunkLength(chunk).localChunkLength(chunk)
                 .lshLogitScale(1 / Math.sqrt(headDim == 0 ? (double) dModel / heads : headDim))
-                .sharedQueryKey(true).dropout(dropout).seed(seed).build();
+                .sharedQueryKey(sharedQk).reversible(reversible).dropout(dropout).seed(seed).build();
     }
 
     /** Checks the training settings (the model's are checked by {@link #modelConfig}). */
@@ -83,6 +83,9 @@ public record TrainConfig(
         require(checkpointEvery >= 1, "--checkpoint-every " + checkpointEvery + " must be at least 1");
         require(stopAt >= 0 && stopAt <= 1, "--stop-at " + stopAt + " must be an accuracy in [0, 1] (0 never stops early)");
         require(hashes >= 1, "--n-hashes " + hashes + " must be at least 1");
+        require(sharedQk || !java.util.Arrays.asList(attention.split(",")).contains("lsh"),
+                "--no-shared-qk: LSH attention hashes one shared query-key vector, so it needs --shared-qk; use"
+                        + " --attention full or local for separate queries and keys");
         return this;
     }
 
@@ -123,6 +126,8 @@ public record TrainConfig(
         f.put("length", length);
         f.put("vocab", vocab);
         f.put("data_sha256", dataSha256);
+        f.put("shared_qk", sharedQk);
+        f.put("reversible", reversible);
         return f;
     }
 
@@ -170,7 +175,7 @@ public record TrainConfig(
                 r.whole("steps"), r.integer("batch"), r.number("lr"), r.whole("warmup"), r.number("weight_decay"),
                 r.number("clip"), r.whole("eval_every"), r.integer("eval_batches"), r.whole("checkpoint_every"),
                 r.number("stop_at"), r.whole("seed"), r.text("data"), r.integer("length"), r.integer("vocab"),
-                r.text("data_sha256"));
+                r.text("data_sha256"), r.bool("shared_qk", true), r.bool("reversible", true));
     }
 
     private record Reader(JsonNode n, String where) {
@@ -184,6 +189,18 @@ public record TrainConfig(
 
         String text(String key) {
             return field(key).asText();
+        }
+
+        /** A true/false field; configs written before the field existed hold {@code absent}. */
+        boolean bool(String key, boolean absent) {
+            JsonNode v = n.get(key);
+            if (v == null || v.isMissingNode()) {
+                return absent;
+            }
+            if (!v.isBoolean()) {
+                throw new TrainException(where + ": field '" + key + "' is " + v + " but must be true or false");
+            }
+            return v.asBoolean();
         }
 
         int integer(String key) {

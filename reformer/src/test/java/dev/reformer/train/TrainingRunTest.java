@@ -25,7 +25,7 @@ class TrainingRunTest {
     /** |w| = 15 (L = 32), chunks of 8, 4 buckets, 24 steps, evaluation and checkpoints every 8. */
     static TrainConfig small() {
         return new TrainConfig("duplication", 16, 15, 1, 32, 64, 2, 16, "lsh", 2, 8, 4, 0.1,
-                24, 4, 3e-3, 4, 0.01, 1.0, 8, 2, 8, 0.0, 7, "", 256, 256, "");
+                24, 4, 3e-3, 4, 0.01, 1.0, 8, 2, 8, 0.0, 7, "", 256, 256, "", true, true);
     }
 
     static final PrintStream QUIET = new PrintStream(new ByteArrayOutputStream());
