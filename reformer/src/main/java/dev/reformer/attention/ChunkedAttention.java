@@ -27,19 +27,31 @@ import dev.reformer.tensor.Tensor;
  */
 final class ChunkedAttention extends CustomFunction {
     private final ChunkedAttentionProblem problem;
+    private final ChunkedAttentionDevice device;
 
-    private ChunkedAttention(ChunkedAttentionProblem problem) {
+    private ChunkedAttention(ChunkedAttentionProblem problem, ChunkedAttentionDevice device) {
         this.problem = problem;
+        this.device = device;
     }
 
     /** Runs the op; {@code qkv} is {@code (qk, v)} for shared QK, else {@code (q, k, v)}, each (N, L, D). */
     static Variable apply(ChunkedAttentionProblem problem, Variable... qkv) {
+        return apply(problem, null, qkv);
+    }
+
+    /**
+     * Runs the op on {@code device} (null: the CPU) for float32 inputs the device supports, copying
+     * inputs to it and results back; anything else runs on the CPU.
+     */
+    static Variable apply(ChunkedAttentionProblem problem, ChunkedAttentionDevice device, Variable... qkv) {
         int expected = problem.spec().sharedQk() ? 2 : 3;
         if (qkv.length != expected) {
             throw new IllegalArgumentException("chunked attention: " + qkv.length + " inputs given, " + expected
                     + " expected (" + (expected == 2 ? "qk, v" : "q, k, v") + ")");
         }
-        return new ChunkedAttention(problem).apply(qkv);
+        boolean onDevice = device != null && qkv[0].data().dtype() == DType.FLOAT32
+                && device.unsupported(problem.spec(), problem.dim()) == null;
+        return new ChunkedAttention(problem, onDevice ? device : null).apply(qkv);
     }
 
     private boolean vectorized(DType dtype) {
@@ -53,6 +65,11 @@ final class ChunkedAttention extends CustomFunction {
         Tensor v = x[x.length - 1];
         saveForBackward(x);
         long[] shape = q.shape();
+        if (device != null) {
+            // the device recomputes what its backward needs from the inputs: nothing else is saved
+            float[] out = device.forward(problem, q.toFloatArray(), k == null ? null : k.toFloatArray(), v.toFloatArray());
+            return Tensor.of(out, shape);
+        }
         int rounds = problem.spec().rounds();
         long[] perItemShape = {problem.rows(), rounds, problem.length(), problem.dim()};
         if (vectorized(q.dtype())) {
@@ -84,9 +101,15 @@ final class ChunkedAttention extends CustomFunction {
         Tensor q = saved(0);
         Tensor k = shared ? null : saved(1);
         Tensor v = saved(shared ? 1 : 2);
+        long[] shape = q.shape();
+        if (device != null) {
+            float[][] d = device.backward(problem, q.toFloatArray(), k == null ? null : k.toFloatArray(), v.toFloatArray(),
+                    g.toFloatArray());
+            return gradients(shared, Tensor.of(d[0], shape), d[1] == null ? null : Tensor.of(d[1], shape),
+                    Tensor.of(d[2], shape));
+        }
         Tensor perItem = saved(shared ? 2 : 3);
         Tensor lse = saved(shared ? 3 : 4);
-        long[] shape = q.shape();
         if (vectorized(q.dtype())) {
             // The kernel writes each item's query gradient over its dOut row: dOut must be ours.
             Tensor dOut = Tensor.empty(g.dtype(), perItem.shape());

@@ -13,13 +13,13 @@ package dev.reformer.attention;
  * @param sortedIndex (N, K*L) item r*L + t at each sorted slot, or null for the identity (local attention)
  * @param padding     (N, L) true at padded positions, or null
  */
-record ChunkedAttentionProblem(ChunkedAttentionSpec spec, int rows, int length, int dim, int[] sortedIndex,
+public record ChunkedAttentionProblem(ChunkedAttentionSpec spec, int rows, int length, int dim, int[] sortedIndex,
         boolean[] padding) {
 
     /** -1e9: exp(-1e9 - lse) is exactly 0 in float32 and float64, yet finite (see {@link Masks#FORBIDDEN}). */
     static final double FORBIDDEN = Masks.FORBIDDEN;
 
-    ChunkedAttentionProblem {
+    public ChunkedAttentionProblem {
         int items = spec.rounds() * length;
         if (items % spec.chunkLength() != 0) {
             throw new IllegalArgumentException("chunked attention: K*L = " + items + " items do not split into chunks of "
@@ -31,16 +31,16 @@ record ChunkedAttentionProblem(ChunkedAttentionSpec spec, int rows, int length, 
         }
     }
 
-    int items() {
+    public int items() {
         return spec.rounds() * length;
     }
 
-    int chunks() {
+    public int chunks() {
         return items() / spec.chunkLength();
     }
 
     /** The item (r*L + t) at sorted slot {@code slot} of row {@code row}. */
-    int item(int row, int slot) {
+    public int item(int row, int slot) {
         return sortedIndex == null ? slot : sortedIndex[row * items() + slot];
     }
 
@@ -82,7 +82,7 @@ record ChunkedAttentionProblem(ChunkedAttentionSpec spec, int rows, int length, 
      * The slot of every item, (N, K*L): {@code slotOf[row*K*L + item]}, the inverse of the sorted
      * index, for the duplicate counts.
      */
-    int[] slotOfItems() {
+    public int[] slotOfItems() {
         int items = items();
         int[] slotOf = new int[rows * items];
         for (int row = 0; row < rows; row++) {

@@ -9,19 +9,19 @@ package dev.reformer.attention;
  * <p>Arrays are row-major: q, k, v and their gradients (N, L, D); per-item outputs (N, K*L, D) and
  * logsumexps (N, K*L) in item order (item = r*L + t), not sorted order.
  */
-final class ChunkedAttentionReference {
+public final class ChunkedAttentionReference {
     private ChunkedAttentionReference() {
     }
 
     /** Per-item outputs (N, K*L, D) and logsumexps (N, K*L), both in item order. */
-    record Forward(double[] out, double[] lse) {
+    public record Forward(double[] out, double[] lse) {
     }
 
     /** Gradients of q, k and v, each (N, L, D); for shared QK the key gradient is already in dq and dk is null. */
-    record Grads(double[] dq, double[] dk, double[] dv) {
+    public record Grads(double[] dq, double[] dk, double[] dv) {
     }
 
-    static Forward forward(ChunkedAttentionProblem pb, double[] q, double[] k, double[] v) {
+    public static Forward forward(ChunkedAttentionProblem pb, double[] q, double[] k, double[] v) {
         int d = pb.dim();
         int items = pb.items();
         double[] keys = pb.spec().sharedQk() ? normalizedRows(q, d) : k;
@@ -53,7 +53,7 @@ final class ChunkedAttentionReference {
      * {@code dv_j += p_j dOut}, and where the logit is a dot product,
      * {@code dq += scale dlogit_j k_j} and {@code dk_j += scale dlogit_j q}.
      */
-    static Grads backward(ChunkedAttentionProblem pb, double[] q, double[] k, double[] v, Forward fwd, double[] dOut,
+    public static Grads backward(ChunkedAttentionProblem pb, double[] q, double[] k, double[] v, Forward fwd, double[] dOut,
             double[] dLse) {
         int d = pb.dim();
         int items = pb.items();

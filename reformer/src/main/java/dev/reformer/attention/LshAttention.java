@@ -47,6 +47,7 @@ public final class LshAttention implements Attention {
     private final double logitScale;
     private final boolean dedupeRounds;
     private final boolean rotationsSharedByBatch;
+    private final ChunkedAttentionDevice device;
 
     private LshAttention(Builder b) {
         this.hashes = b.hashes;
@@ -60,6 +61,7 @@ public final class LshAttention implements Attention {
         this.logitScale = b.logitScale;
         this.dedupeRounds = b.dedupeRounds;
         this.rotationsSharedByBatch = b.rotationsSharedByBatch;
+        this.device = b.device == null ? null : ChunkedAttentionDevice.named(b.device);
     }
 
     public static Builder builder() {
@@ -121,7 +123,7 @@ public final class LshAttention implements Attention {
         Prepared p = prepare(qk, v, padding, rotations, replay);
         ChunkedAttentionProblem problem = new ChunkedAttentionProblem(spec(), (int) p.n, (int) p.length, (int) p.dim,
                 p.order.sorted(), p.paddingPerHead == null ? null : toBooleans(p.paddingPerHead));
-        Variable out = ChunkedAttention.apply(problem, p.qk3, p.v3);                     // (N, L, D)
+        Variable out = ChunkedAttention.apply(problem, device, p.qk3, p.v3);             // (N, L, D)
         return out.reshape(qk.shape());
     }
 
@@ -354,7 +356,7 @@ public final class LshAttention implements Attention {
      * each other. A counting sort over the bucket ids does it in O(K*L + buckets): items are
      * placed in item order, so within a bucket positions come out ascending.
      */
-    static SortOrder sortByBucket(Tensor bucketIds) {
+    public static SortOrder sortByBucket(Tensor bucketIds) {
         long[] s = bucketIds.shape();
         int n = Math.toIntExact(s[0]);
         int length = Math.toIntExact(s[2]);
@@ -469,6 +471,7 @@ public final class LshAttention implements Attention {
         private double selfMaskValue = Masks.SELF_MASK_VALUE;
         private double logitScale = 1.0;
         private boolean dedupeRounds = false;
+        private String device;
         private boolean rotationsSharedByBatch = false;
 
         /** K, the number of hash rounds. */
@@ -523,6 +526,17 @@ public final class LshAttention implements Attention {
         /** Subtract log(count) for keys seen in several rounds' windows (paper eq. 16). */
         public Builder dedupeRounds(boolean on) {
             this.dedupeRounds = on;
+            return this;
+        }
+
+        /**
+         * Runs the chunked attention on the named device ({@code "cuda"}: the cuda-kernels module's
+         * GPU kernels; null: the CPU), copying data to and from it; hashing and sorting stay on the
+         * CPU. Throws at {@link #build} when no such device is on the class path or it cannot run
+         * here, saying why.
+         */
+        public Builder device(String name) {
+            this.device = name;
             return this;
         }
 

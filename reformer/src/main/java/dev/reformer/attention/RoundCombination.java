@@ -15,15 +15,15 @@ import java.util.Arrays;
  * Arrays: per-item outputs (N, K*L, D) and logsumexps (N, K*L) in item order (r*L + t), combined
  * output and its gradient (N, L, D).
  */
-final class RoundCombination {
+public final class RoundCombination {
     private RoundCombination() {
     }
 
     /** Gradients of the per-item outputs and of the logsumexps. */
-    record Gradients(double[] dOut, double[] dLse) {
+    public record Gradients(double[] dOut, double[] dLse) {
     }
 
-    static double[] combine(double[] out, double[] lse, ChunkedAttentionProblem pb) {
+    public static double[] combine(double[] out, double[] lse, ChunkedAttentionProblem pb) {
         int rounds = pb.spec().rounds();
         int length = pb.length();
         int d = pb.dim();
@@ -72,7 +72,7 @@ final class RoundCombination {
         });
     }
 
-    static Gradients backward(double[] g, double[] out, double[] lse, ChunkedAttentionProblem pb) {
+    public static Gradients backward(double[] g, double[] out, double[] lse, ChunkedAttentionProblem pb) {
         int rounds = pb.spec().rounds();
         int length = pb.length();
         int d = pb.dim();

@@ -54,6 +54,7 @@ public final class Reproduction {
     private volatile boolean stopRequested;
     private volatile Trainer current;
     private long stopTrainingAfter = Long.MAX_VALUE;
+    private double machineFlops = Double.NaN;
 
     private Reproduction(ReproductionPlan plan, Path dir, PrintStream out, boolean terminal) {
         this.plan = plan;
@@ -126,6 +127,14 @@ public final class Reproduction {
         boolean run() throws IOException, InterruptedException;
     }
 
+    /** This machine's matrix-product speed, measured once, so the plan and the progress lines agree. */
+    private double machineFlops() {
+        if (Double.isNaN(machineFlops)) {
+            machineFlops = ComputeEstimate.measureMachine();
+        }
+        return machineFlops;
+    }
+
     private List<Unit> units(double machineFlops) {
         List<Unit> units = new ArrayList<>();
         for (ReproductionPlan.Run r : plan.table2Runs()) {
@@ -168,7 +177,7 @@ public final class Reproduction {
 
     /** Prints the plan, unit by unit, with the estimated time of each part and in all. */
     public void printPlan() {
-        List<Unit> units = units(ComputeEstimate.measureMachine());
+        List<Unit> units = units(machineFlops());
         out.println("reformer reproduce: " + (plan.quick() ? "quick" : "default") + " plan, into " + dir);
         String part = "";
         double partSeconds = 0;
@@ -195,7 +204,7 @@ public final class Reproduction {
 
     /** Runs every unit not done yet, then writes the report. */
     public Outcome run() throws IOException, InterruptedException {
-        List<Unit> units = units(ComputeEstimate.measureMachine());
+        List<Unit> units = units(machineFlops());
         long start = System.nanoTime();
         double estimatedLeft = units.stream().mapToDouble(Unit::seconds).sum();
         for (int i = 0; i < units.size(); i++) {

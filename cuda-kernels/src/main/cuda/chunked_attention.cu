@@ -1,0 +1,369 @@
+// chunked_attention.cu: LSH (and local) attention inside sorted chunks, forward and backward,
+// and the combination of the hash rounds. Float32 throughout.
+//
+// Contract: dev.reformer.attention.ChunkedAttentionSpec and ChunkedAttentionReference (plain Java,
+// double precision), the same the engine's fused CPU kernel is held to. N rows (batch x head),
+// L positions, D = 64 or 128 per head, K rounds, chunk C, n = K*L/C chunks; chunk c attends to
+// chunks c - before .. c + after, wrapping around the K*L sorted items when cyclic (LSH), with
+// the chunks past either end masked when not (local attention). For query item i at position t
+// and key slot j at position p:
+//     logit = self_mask            if shared QK and p == t
+//             FORBIDDEN (-1e9)     else if causal and p > t, or p is padding, or the chunk is past an end
+//             scale * q_t . k_p    otherwise (k_p = q_p / |q_p| for shared QK: see normalize_rows)
+// Per item: lse = logsumexp(logits), out = softmax(logits) . v, written in item order (r*L + t).
+// Rounds combine as final_t = sum_r softmax_r(lse_{r,t}) out_{r,t} (combine_rounds).
+// Not on the GPU: paper eq. 16's duplicate counts (dedupe); the engine keeps those on the CPU.
+//
+// Versions:
+//   v1  one block per (row, chunk), one thread per query of the chunk; the window's keys and
+//       values pass through shared memory in tiles of 32 keys; online softmax (running max and
+//       sum, rescaled accumulator) in registers. The backward recomputes the logits from the
+//       saved logsumexp and adds the gradients of keys and values with global atomics, so its
+//       sums are not bit-reproducible run to run (within float32 rounding of each other).
+//
+// Launch: grid (n, N), block (C), dynamic shared memory 2*32*D floats + 64 ints.
+
+#include <cmath>
+#include <cstdint>
+
+namespace {
+
+constexpr float FORBIDDEN = -1e9f;
+constexpr int TILE = 32;
+
+struct Window {
+    int rounds, length, chunk, before, after, cyclic, causal, shared;
+    float scale, self_mask;
+
+    __device__ int items() const { return rounds * length; }
+    __device__ int chunks() const { return items() / chunk; }
+    __device__ int size() const { return (before + 1 + after) * chunk; }
+};
+
+__device__ __forceinline__ int item_at(const int32_t* sorted, int row, int items, int slot) {
+    return sorted ? sorted[(size_t)row * items + slot] : slot;
+}
+
+/** Loads window keys j0 .. j0+TILE-1 of chunk c: their positions, whether they lie past an end, keys and values. */
+template <int D>
+__device__ void load_tile(const Window& w, const float* __restrict__ keys, const float* __restrict__ v,
+                          const int32_t* __restrict__ sorted, int row, int c, int j0, float* ks, float* vs, int* ps,
+                          int* outside) {
+    const int window = w.size();
+    const int chunks = w.chunks();
+    for (int idx = threadIdx.x; idx < TILE * D; idx += blockDim.x) {
+        int jj = idx / D;
+        int e = idx % D;
+        int j = j0 + jj;
+        if (j >= window) {
+            continue;
+        }
+        int neighbour = c + j / w.chunk - w.before;
+        int wc = ((neighbour % chunks) + chunks) % chunks;
+        int p = item_at(sorted, row, w.items(), wc * w.chunk + j % w.chunk) % w.length;
+        ks[jj * D + e] = keys[((size_t)row * w.length + p) * D + e];
+        vs[jj * D + e] = v[((size_t)row * w.length + p) * D + e];
+        if (e == 0) {
+            ps[jj] = p;
+            outside[jj] = !w.cyclic && (neighbour < 0 || neighbour >= chunks);
+        }
+    }
+}
+
+/** The logit of query position t against window key jj of the tile; *dot says whether it is a dot product. */
+template <int D>
+__device__ __forceinline__ float logit_of(const Window& w, const float* q, const float* ks, const int* ps,
+                                          const int* outside, const uint8_t* __restrict__ padding, int row, int t, int jj,
+                                          bool* dot) {
+    int p = ps[jj];
+    *dot = false;
+    if (w.shared && p == t) {
+        return w.self_mask;
+    }
+    if ((w.causal && p > t) || (padding && padding[(size_t)row * w.length + p]) || outside[jj]) {
+        return FORBIDDEN;
+    }
+    float s = 0.f;
+#pragma unroll 16
+    for (int e = 0; e < D; e++) {
+        s = fmaf(q[e], ks[jj * D + e], s);
+    }
+    *dot = true;
+    return w.scale * s;
+}
+
+template <int D>
+__device__ void forward_v1(Window w, const float* __restrict__ q, const float* __restrict__ keys,
+                           const float* __restrict__ v, const int32_t* __restrict__ sorted,
+                           const uint8_t* __restrict__ padding, float* __restrict__ out, float* __restrict__ lse) {
+    extern __shared__ float smem[];
+    float* ks = smem;
+    float* vs = ks + TILE * D;
+    int* ps = reinterpret_cast<int*>(vs + TILE * D);
+    int* outside = ps + TILE;
+    const int row = blockIdx.y;
+    const int c = blockIdx.x;
+    const int items = w.items();
+    const int slot = c * w.chunk + threadIdx.x;
+    const int item = item_at(sorted, row, items, slot);
+    const int t = item % w.length;
+    float qr[D];
+    float acc[D];
+    for (int e = 0; e < D; e++) {
+        qr[e] = q[((size_t)row * w.length + t) * D + e];
+        acc[e] = 0.f;
+    }
+    float m = -INFINITY;
+    float l = 0.f;
+    const int window = w.size();
+    for (int j0 = 0; j0 < window; j0 += TILE) {
+        load_tile<D>(w, keys, v, sorted, row, c, j0, ks, vs, ps, outside);
+        __syncthreads();
+        int count = min(TILE, window - j0);
+        for (int jj = 0; jj < count; jj++) {
+            bool dot;
+            float logit = logit_of<D>(w, qr, ks, ps, outside, padding, row, t, jj, &dot);
+            float next = fmaxf(m, logit);
+            float rescale = expf(m - next);
+            float p = expf(logit - next);
+            l = l * rescale + p;
+            for (int e = 0; e < D; e++) {
+                acc[e] = fmaf(acc[e], rescale, p * vs[jj * D + e]);
+            }
+            m = next;
+        }
+        __syncthreads();
+    }
+    float* o = out + ((size_t)row * items + item) * D;
+    for (int e = 0; e < D; e++) {
+        o[e] = acc[e] / l;
+    }
+    lse[(size_t)row * items + item] = m + logf(l);
+}
+
+template <int D>
+__device__ void backward_v1(Window w, const float* __restrict__ q, const float* __restrict__ keys,
+                            const float* __restrict__ v, const int32_t* __restrict__ sorted,
+                            const uint8_t* __restrict__ padding, const float* __restrict__ out,
+                            const float* __restrict__ lse, const float* __restrict__ d_out,
+                            const float* __restrict__ d_lse, float* __restrict__ dq, float* __restrict__ d_keys,
+                            float* __restrict__ dv) {
+    extern __shared__ float smem[];
+    float* ks = smem;
+    float* vs = ks + TILE * D;
+    int* ps = reinterpret_cast<int*>(vs + TILE * D);
+    int* outside = ps + TILE;
+    const int row = blockIdx.y;
+    const int c = blockIdx.x;
+    const int items = w.items();
+    const int slot = c * w.chunk + threadIdx.x;
+    const int item = item_at(sorted, row, items, slot);
+    const int t = item % w.length;
+    const size_t io = (size_t)row * items + item;
+    float qr[D];
+    float g[D];
+    float dqr[D];
+    float delta = 0.f;  // dOut . out: the softmax Jacobian's shared term
+    for (int e = 0; e < D; e++) {
+        qr[e] = q[((size_t)row * w.length + t) * D + e];
+        g[e] = d_out[io * D + e];
+        dqr[e] = 0.f;
+        delta = fmaf(g[e], out[io * D + e], delta);
+    }
+    const float my_lse = lse[io];
+    const float my_dlse = d_lse[io];
+    const int window = w.size();
+    // Every logit FORBIDDEN (a padded query whose whole window is padding): the forward's
+    // lse = -1e9 + log(window) rounds to -1e9 in float32 (floats there are 64 apart), so
+    // exp(logit - lse) would give 1 instead of the softmax's 1/window. No logit lies strictly
+    // between -1e9 and -1e9 + 64, so lse == FORBIDDEN exactly when all logits are FORBIDDEN.
+    const bool all_forbidden = my_lse == FORBIDDEN;
+    for (int j0 = 0; j0 < window; j0 += TILE) {
+        load_tile<D>(w, keys, v, sorted, row, c, j0, ks, vs, ps, outside);
+        __syncthreads();
+        int count = min(TILE, window - j0);
+        for (int jj = 0; jj < count; jj++) {
+            bool dot;
+            float logit = logit_of<D>(w, qr, ks, ps, outside, padding, row, t, jj, &dot);
+            float p = all_forbidden ? 1.f / window : expf(logit - my_lse);
+            size_t ko = ((size_t)row * w.length + ps[jj]) * D;
+            float dp = 0.f;
+            for (int e = 0; e < D; e++) {
+                dp = fmaf(g[e], vs[jj * D + e], dp);
+                atomicAdd(&dv[ko + e], p * g[e]);
+            }
+            if (!dot) {
+                continue;  // a masked logit is a constant: no gradient to q or k
+            }
+            float d_logit = w.scale * p * (dp - delta + my_dlse);
+            for (int e = 0; e < D; e++) {
+                dqr[e] = fmaf(d_logit, ks[jj * D + e], dqr[e]);
+                atomicAdd(&d_keys[ko + e], d_logit * qr[e]);
+            }
+        }
+        __syncthreads();
+    }
+    float* dqo = dq + ((size_t)row * w.length + t) * D;
+    for (int e = 0; e < D; e++) {
+        atomicAdd(&dqo[e], dqr[e]);  // the position's K items (one per round) all add here
+    }
+}
+
+}  // namespace
+
+#define WINDOW_ARGS int rounds, int length, int chunk, int before, int after, int cyclic, int causal, int shared, \
+                    float scale, float self_mask
+#define WINDOW Window{rounds, length, chunk, before, after, cyclic, causal, shared, scale, self_mask}
+
+extern "C" __global__ void chunked_attention_forward_v1_d64(const float* q, const float* keys, const float* v,
+                                                            const int32_t* sorted, const uint8_t* padding, float* out,
+                                                            float* lse, WINDOW_ARGS) {
+    forward_v1<64>(WINDOW, q, keys, v, sorted, padding, out, lse);
+}
+
+extern "C" __global__ void chunked_attention_forward_v1_d128(const float* q, const float* keys, const float* v,
+                                                             const int32_t* sorted, const uint8_t* padding, float* out,
+                                                             float* lse, WINDOW_ARGS) {
+    forward_v1<128>(WINDOW, q, keys, v, sorted, padding, out, lse);
+}
+
+extern "C" __global__ void chunked_attention_backward_v1_d64(const float* q, const float* keys, const float* v,
+                                                             const int32_t* sorted, const uint8_t* padding,
+                                                             const float* out, const float* lse, const float* d_out,
+                                                             const float* d_lse, float* dq, float* d_keys, float* dv,
+                                                             WINDOW_ARGS) {
+    backward_v1<64>(WINDOW, q, keys, v, sorted, padding, out, lse, d_out, d_lse, dq, d_keys, dv);
+}
+
+extern "C" __global__ void chunked_attention_backward_v1_d128(const float* q, const float* keys, const float* v,
+                                                              const int32_t* sorted, const uint8_t* padding,
+                                                              const float* out, const float* lse, const float* d_out,
+                                                              const float* d_lse, float* dq, float* d_keys, float* dv,
+                                                              WINDOW_ARGS) {
+    backward_v1<128>(WINDOW, q, keys, v, sorted, padding, out, lse, d_out, d_lse, dq, d_keys, dv);
+}
+
+// ---- shared-QK keys ------------------------------------------------------------------------------
+
+// grid (ceil(N*L / 8)), block (256): one warp per row of D. keys = x / max(|x|, 1e-12).
+extern "C" __global__ void normalize_rows(const float* __restrict__ x, float* __restrict__ keys, int rows, int d) {
+    int r = blockIdx.x * (blockDim.x / 32) + threadIdx.x / 32;
+    int lane = threadIdx.x & 31;
+    if (r >= rows) {
+        return;
+    }
+    const float* xr = x + (size_t)r * d;
+    float s = 0.f;
+    for (int e = lane; e < d; e += 32) {
+        s = fmaf(xr[e], xr[e], s);
+    }
+    for (int offset = 16; offset > 0; offset >>= 1) {
+        s += __shfl_xor_sync(0xffffffffu, s, offset);
+    }
+    float norm = sqrtf(fmaxf(s, 1e-24f));
+    for (int e = lane; e < d; e += 32) {
+        keys[(size_t)r * d + e] = xr[e] / norm;
+    }
+}
+
+// grid (ceil(N*L / 8)), block (256). dx += (dk - x (x . dk) / |x|^2) / |x|; where |x|^2 < 1e-24
+// the norm is the constant 1e-12 and dx += dk / 1e-12.
+extern "C" __global__ void normalize_rows_backward(const float* __restrict__ x, const float* __restrict__ dk,
+                                                   float* __restrict__ dx, int rows, int d) {
+    int r = blockIdx.x * (blockDim.x / 32) + threadIdx.x / 32;
+    int lane = threadIdx.x & 31;
+    if (r >= rows) {
+        return;
+    }
+    const float* xr = x + (size_t)r * d;
+    const float* gr = dk + (size_t)r * d;
+    float squared = 0.f;
+    float along = 0.f;
+    for (int e = lane; e < d; e += 32) {
+        squared = fmaf(xr[e], xr[e], squared);
+        along = fmaf(xr[e], gr[e], along);
+    }
+    for (int offset = 16; offset > 0; offset >>= 1) {
+        squared += __shfl_xor_sync(0xffffffffu, squared, offset);
+        along += __shfl_xor_sync(0xffffffffu, along, offset);
+    }
+    float norm = sqrtf(fmaxf(squared, 1e-24f));
+    float a = squared >= 1e-24f ? along / (norm * norm) : 0.f;
+    for (int e = lane; e < d; e += 32) {
+        dx[(size_t)r * d + e] += (gr[e] - xr[e] * a) / norm;
+    }
+}
+
+// ---- rounds --------------------------------------------------------------------------------------
+
+// grid (ceil(N*L / 256)), block (256): one thread per position. final = sum_r softmax_r(lse) out_r.
+extern "C" __global__ void combine_rounds(const float* __restrict__ out, const float* __restrict__ lse,
+                                          float* __restrict__ final_out, int rows, int rounds, int length, int d) {
+    size_t idx = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
+    if (idx >= (size_t)rows * length) {
+        return;
+    }
+    int row = idx / length;
+    int t = idx % length;
+    size_t items = (size_t)rounds * length;
+    float m = -INFINITY;
+    for (int r = 0; r < rounds; r++) {
+        m = fmaxf(m, lse[row * items + (size_t)r * length + t]);
+    }
+    float sum = 0.f;
+    for (int r = 0; r < rounds; r++) {
+        sum += expf(lse[row * items + (size_t)r * length + t] - m);
+    }
+    float* f = final_out + idx * d;
+    for (int e = 0; e < d; e++) {
+        f[e] = 0.f;
+    }
+    for (int r = 0; r < rounds; r++) {
+        size_t item = row * items + (size_t)r * length + t;
+        float weight = expf(lse[item] - m) / sum;
+        for (int e = 0; e < d; e++) {
+            f[e] = fmaf(weight, out[item * d + e], f[e]);
+        }
+    }
+}
+
+// grid (ceil(N*L / 256)), block (256). With w_r = softmax_r(lse) and final = sum_r w_r out_r:
+// d_out_r = w_r d_final and d_lse_r = w_r (d_final . out_r - d_final . final).
+extern "C" __global__ void combine_rounds_backward(const float* __restrict__ out, const float* __restrict__ lse,
+                                                   const float* __restrict__ d_final, float* __restrict__ d_out,
+                                                   float* __restrict__ d_lse, int rows, int rounds, int length, int d) {
+    size_t idx = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
+    if (idx >= (size_t)rows * length) {
+        return;
+    }
+    int row = idx / length;
+    int t = idx % length;
+    size_t items = (size_t)rounds * length;
+    float m = -INFINITY;
+    for (int r = 0; r < rounds; r++) {
+        m = fmaxf(m, lse[row * items + (size_t)r * length + t]);
+    }
+    float sum = 0.f;
+    for (int r = 0; r < rounds; r++) {
+        sum += expf(lse[row * items + (size_t)r * length + t] - m);
+    }
+    const float* g = d_final + idx * d;
+    float g_final = 0.f;  // d_final . final
+    for (int r = 0; r < rounds; r++) {
+        size_t item = row * items + (size_t)r * length + t;
+        float weight = expf(lse[item] - m) / sum;
+        for (int e = 0; e < d; e++) {
+            g_final = fmaf(weight * g[e], out[item * d + e], g_final);
+        }
+    }
+    for (int r = 0; r < rounds; r++) {
+        size_t item = row * items + (size_t)r * length + t;
+        float weight = expf(lse[item] - m) / sum;
+        float g_out = 0.f;
+        for (int e = 0; e < d; e++) {
+            d_out[item * d + e] = weight * g[e];
+            g_out = fmaf(g[e], out[item * d + e], g_out);
+        }
+        d_lse[item] = weight * (g_out - g_final);
+    }
+}

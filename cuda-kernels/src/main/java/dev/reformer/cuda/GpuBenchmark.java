@@ -1,0 +1,195 @@
+package dev.reformer.cuda;
+
+import dev.reformer.attention.ChunkedAttentionProblem;
+import dev.reformer.attention.ChunkedAttentionSpec;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The kernels' benchmark that {@code gpu-check.sh} runs on a GPU machine, printing one table:
+ * bucket sort in GB/s (each version, 12 bytes per item: the bucket read, the sorted and undo
+ * indices written), the chunked attention's forward and backward in ms and TFLOP/s, and LSH-4
+ * forward+backward (sort, forward, round combination, backward; one head, D = 64, chunk 64,
+ * NB = L/64, random buckets: hashing is not on the GPU yet) at 4K, 16K and 64K tokens beside
+ * PyTorch's scaled_dot_product_attention timed in the same run by {@code torch_sdpa.py}, in
+ * float32, and at 64K also in bfloat16. Times are medians of 20 calls after 3 warm-up calls,
+ * measured with CUDA events.
+ *
+ * <pre>
+ *   java -cp ... dev.reformer.cuda.GpuBenchmark [PYTHON_SCRIPT]
+ * </pre>
+ */
+public final class GpuBenchmark {
+    private static final int WARMUP = 3;
+    private static final int RUNS = 20;
+    private static final int CHUNK = 64;
+    private static final int DIM = 64;
+
+    private GpuBenchmark() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Cuda.Availability a = Cuda.availability();
+        if (!a.usable()) {
+            System.out.println("gpu-check: no GPU found (" + a.reason() + "); nothing to benchmark");
+            System.exit(3);
+        }
+        Map<String, Double> torch = args.length > 0 ? torch(args[0]) : Map.of();
+        List<String[]> rows = new ArrayList<>();
+        Random random = new Random(1);
+        for (int[] shape : new int[][] {{1, 4, 65536, 1024}, {64, 4, 16384, 256}}) {
+            int n = shape[0];
+            int k = shape[1];
+            int l = shape[2];
+            int nb = shape[3];
+            int[] buckets = randomBuckets(random, n * k * l, nb);
+            for (CudaBucketSort.Version v : CudaBucketSort.Version.values()) {
+                if (v == CudaBucketSort.Version.V1 && k * nb > 12288) {
+                    continue;
+                }
+                try (DeviceBuffer b = DeviceBuffer.of(buckets); DeviceBuffer sorted = DeviceBuffer.allocate(4L * n * k * l);
+                        DeviceBuffer undo = DeviceBuffer.allocate(4L * n * k * l);
+                        DeviceBuffer scratch = DeviceBuffer.allocate(CudaBucketSort.scratchBytes(v, n, k, l, nb))) {
+                    double ms = median(() -> CudaBucketSort.run(v, b, sorted, undo, scratch, n, k, l, nb));
+                    double gbs = 12.0 * n * k * l / (ms * 1e6);
+                    rows.add(new String[] {"bucket sort " + v.name().toLowerCase(Locale.ROOT),
+                        String.format(Locale.ROOT, "N=%d K=%d L=%d NB=%d", n, k, l, nb), fmt(ms), String.format(Locale.ROOT,
+                            "%.0f GB/s", gbs), ""});
+                }
+            }
+        }
+        for (int l : new int[] {4096, 16384, 65536}) {
+            int k = 4;
+            int nb = l / CHUNK;
+            int[] buckets = randomBuckets(random, k * l, nb);
+            ChunkedAttentionSpec spec = new ChunkedAttentionSpec(k, CHUNK, 1, 0, true, true, 1 / Math.sqrt(DIM), -5e4, false);
+            int[] order = BucketSortReference.sort(buckets, 1, k, l, nb).sorted();
+            ChunkedAttentionProblem pb = new ChunkedAttentionProblem(spec, 1, l, DIM, order, null);
+            float[] q = normal(random, l * DIM);
+            float[] v = normal(random, l * DIM);
+            double forwardFlops = 4.0 * k * l * 2 * CHUNK * DIM; // logits and weighted values over a window of 2C keys
+            CudaChunkedAttention.Version version = CudaAttentionDevice.VERSION;
+            try (CudaChunkedAttention.Session s = new CudaChunkedAttention.Session(version, pb, q, null, v);
+                    DeviceBuffer g = DeviceBuffer.of(normal(random, l * DIM)); DeviceBuffer bk = DeviceBuffer.of(buckets);
+                    DeviceBuffer sorted = DeviceBuffer.allocate(4L * k * l); DeviceBuffer undo = DeviceBuffer.allocate(4L * k * l);
+                    DeviceBuffer scratch = DeviceBuffer.allocate(CudaBucketSort.scratchBytes(CudaBucketSort.Version.V2, 1, k, l,
+                            nb))) {
+                double fwd = median(s::forward);
+                double bwd = median(() -> s.backward(g));
+                double total = median(() -> {
+                    CudaBucketSort.run(CudaBucketSort.Version.V2, bk, sorted, undo, scratch, 1, k, l, nb);
+                    s.forward();
+                    s.backward(g);
+                });
+                String size = String.format(Locale.ROOT, "L=%d K=4 D=64", l);
+                rows.add(new String[] {"chunked forward " + version.name().toLowerCase(Locale.ROOT), size, fmt(fwd),
+                    String.format(Locale.ROOT, "%.2f TFLOP/s", forwardFlops / (fwd * 1e9)), ""});
+                rows.add(new String[] {"chunked backward " + version.name().toLowerCase(Locale.ROOT), size, fmt(bwd),
+                    String.format(Locale.ROOT, "%.2f TFLOP/s", 2 * forwardFlops / (bwd * 1e9)), ""});
+                Double sdpa = torch.get("float32/" + l);
+                rows.add(new String[] {"LSH-4 fwd+bwd (sort+attention)", String.format(Locale.ROOT, "%d tokens, fp32", l),
+                    fmt(total), "", sdpa == null ? "PyTorch SDPA: not measured"
+                        : String.format(Locale.ROOT, "PyTorch SDPA fp32 %s ms: %.2fx faster", fmt(sdpa), sdpa / total)});
+                Double bf16 = torch.get("bfloat16/" + l);
+                if (bf16 != null) {
+                    rows.add(new String[] {"  beside bf16", String.format(Locale.ROOT, "%d tokens", l), fmt(total), "",
+                        String.format(Locale.ROOT, "PyTorch SDPA bf16 %s ms: %.2fx faster", fmt(bf16), bf16 / total)});
+                }
+            }
+        }
+        System.out.println();
+        System.out.println("gpu-check on " + a.device() + " (median of " + RUNS + " calls after " + WARMUP + ", CUDA events)");
+        print(rows);
+    }
+
+    /** Median milliseconds of {@code work} over {@link #RUNS} calls after {@link #WARMUP}. */
+    private static double median(Runnable work) {
+        for (int i = 0; i < WARMUP; i++) {
+            work.run();
+        }
+        Cuda.synchronize();
+        double[] ms = new double[RUNS];
+        for (int i = 0; i < RUNS; i++) {
+            ms[i] = Cuda.time(work);
+        }
+        Arrays.sort(ms);
+        return ms[RUNS / 2];
+    }
+
+    /** PyTorch's times, from the script's lines {@code SDPA dtype L ms}: key dtype/L. */
+    private static Map<String, Double> torch(String script) throws IOException, InterruptedException {
+        Map<String, Double> out = new LinkedHashMap<>();
+        Process p = new ProcessBuilder("python3", script).redirectErrorStream(true).start();
+        Pattern line = Pattern.compile("SDPA (\\w+) (\\d+) ([0-9.]+)");
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+            for (String s; (s = r.readLine()) != null;) {
+                Matcher m = line.matcher(s);
+                if (m.matches()) {
+                    out.put(m.group(1) + "/" + m.group(2), Double.parseDouble(m.group(3)));
+                } else {
+                    System.out.println("torch_sdpa: " + s);
+                }
+            }
+        }
+        p.waitFor();
+        return out;
+    }
+
+    private static void print(List<String[]> rows) {
+        String[] header = {"kernel", "size", "ms", "throughput", "beside PyTorch"};
+        int[] width = new int[header.length];
+        for (int i = 0; i < header.length; i++) {
+            width[i] = header[i].length();
+            for (String[] r : rows) {
+                width[i] = Math.max(width[i], r[i].length());
+            }
+        }
+        StringBuilder sb = new StringBuilder();
+        for (String[] r : java.util.stream.Stream.concat(java.util.stream.Stream.<String[]>of(header), rows.stream()).toList()) {
+            sb.append("|");
+            for (int i = 0; i < r.length; i++) {
+                sb.append(' ').append(String.format("%-" + width[i] + "s", r[i])).append(" |");
+            }
+            sb.append('\n');
+            if (r == header) {
+                sb.append("|");
+                for (int w : width) {
+                    sb.append("-".repeat(w + 2)).append("|");
+                }
+                sb.append('\n');
+            }
+        }
+        System.out.print(sb);
+    }
+
+    private static String fmt(double ms) {
+        return String.format(Locale.ROOT, "%.3f", ms);
+    }
+
+    private static int[] randomBuckets(Random r, int n, int nb) {
+        int[] b = new int[n];
+        for (int i = 0; i < n; i++) {
+            b[i] = r.nextInt(nb);
+        }
+        return b;
+    }
+
+    private static float[] normal(Random r, int n) {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = (float) r.nextGaussian();
+        }
+        return x;
+    }
+}

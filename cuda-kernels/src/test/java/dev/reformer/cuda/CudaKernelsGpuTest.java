@@ -1,0 +1,135 @@
+package dev.reformer.cuda;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.reformer.attention.ChunkedAttentionProblem;
+import dev.reformer.attention.ChunkedAttentionReference;
+import dev.reformer.attention.ChunkedAttentionSpec;
+import dev.reformer.attention.RoundCombination;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Every kernel version against its plain-Java reference, on the GPU, over the shapes the issue
+ * names (L from 64 to 64K, K = 1, 2, 4, 8, causal or not, D = 64 and 128), with the tolerance
+ * {@code atol + rtol * |reference|}. Skipped, with the reason, where no GPU can run them. Uses no
+ * ND4J, so that {@code gpu-check.sh}'s bundle (a jlink JRE, no ND4J natives) runs it.
+ */
+@Tag("gpu")
+class CudaKernelsGpuTest {
+    @BeforeEach
+    void needsAGpu() {
+        Cuda.Availability a = Cuda.availability();
+        assumeTrue(a.usable(), "no GPU test on this machine: " + a.reason());
+    }
+
+    static Stream<Arguments> sortShapes() {
+        return Stream.of(Arguments.of(2, 1, 64, 2), Arguments.of(2, 2, 1024, 16), Arguments.of(3, 4, 4096, 64),
+                Arguments.of(1, 8, 16384, 256), Arguments.of(1, 4, 65536, 1024), Arguments.of(2, 8, 65536, 1024));
+    }
+
+    @ParameterizedTest(name = "N={0} K={1} L={2} NB={3}")
+    @MethodSource("sortShapes")
+    void bucketSortMatchesItsReference(int rows, int rounds, int length, int nb) {
+        int[] buckets = BucketSortReferenceTest.randomBuckets(new Random(length + rounds), rows, rounds, length, nb);
+        BucketSortReference.Order expected = BucketSortReference.sort(buckets, rows, rounds, length, nb);
+        for (CudaBucketSort.Version v : CudaBucketSort.Version.values()) {
+            BucketSortReference.Order got = CudaBucketSort.sort(v, buckets, rows, rounds, length, nb);
+            assertThat(got.sorted()).as("%s sorted", v).isEqualTo(expected.sorted());
+            assertThat(got.undo()).as("%s undo", v).isEqualTo(expected.undo());
+        }
+    }
+
+    static Stream<Arguments> attentionShapes() {
+        // L, K, causal, D, rows
+        return Stream.of(Arguments.of(64, 1, false, 64, 2), Arguments.of(1024, 2, true, 64, 2),
+                Arguments.of(1024, 8, false, 128, 1), Arguments.of(4096, 4, true, 128, 1), Arguments.of(4096, 8, true, 64, 1),
+                Arguments.of(16384, 4, false, 64, 1), Arguments.of(65536, 2, true, 64, 1));
+    }
+
+    @ParameterizedTest(name = "L={0} K={1} causal={2} D={3}")
+    @MethodSource("attentionShapes")
+    void chunkedAttentionMatchesItsReference(int length, int rounds, boolean causal, int dim, int rows) {
+        ChunkedAttentionSpec spec = new ChunkedAttentionSpec(rounds, 64, 1, 0, true, causal, 1 / Math.sqrt(dim), -5e4, false);
+        check(spec, length, dim, rows, true, 3);
+    }
+
+    /** Local attention, separate Q and K; the rows end in 200 padded positions, so whole windows are padding. */
+    @Test
+    void localAttentionWithSeparateQueriesAndKeysMatchesItsReference() {
+        ChunkedAttentionSpec spec = new ChunkedAttentionSpec(1, 64, 1, 1, false, true, 0.125, Double.NaN, false);
+        check(spec, 1024, 64, 2, false, 200);
+    }
+
+    /** Checks forward and backward; the last {@code padded} positions of every row are padding. */
+    private static void check(ChunkedAttentionSpec spec, int length, int dim, int rows, boolean hashed, int padded) {
+        Random random = new Random(length * 31L + spec.rounds());
+        int nb = Math.max(2, length / 64);
+        int[] sorted = hashed ? BucketSortReference.sort(
+                BucketSortReferenceTest.randomBuckets(random, rows, spec.rounds(), length, nb), rows, spec.rounds(), length,
+                nb).sorted() : null;
+        boolean[] padding = new boolean[rows * length];
+        for (int row = 0; row < rows; row++) {
+            for (int t = length - padded; t < length; t++) {
+                padding[row * length + t] = true;
+            }
+        }
+        ChunkedAttentionProblem pb = new ChunkedAttentionProblem(spec, rows, length, dim, sorted, padding);
+        float[] q = normal(random, rows * length * dim);
+        float[] k = spec.sharedQk() ? null : normal(random, rows * length * dim);
+        float[] v = normal(random, rows * length * dim);
+        float[] g = normal(random, rows * length * dim);
+
+        ChunkedAttentionReference.Forward ref = ChunkedAttentionReference.forward(pb, doubles(q), k == null ? null : doubles(k),
+                doubles(v));
+        double[] combined = RoundCombination.combine(ref.out(), ref.lse(), pb);
+        CudaChunkedAttention.Forward got = CudaChunkedAttention.forward(CudaChunkedAttention.Version.V1, pb, q, k, v);
+        close("per-item output", got.perItem(), ref.out(), 1e-4, 1e-3);
+        close("logsumexp", got.lse(), ref.lse(), 1e-4, 1e-4);
+        close("combined output", got.combined(), combined, 1e-4, 1e-3);
+
+        RoundCombination.Gradients dr = RoundCombination.backward(doubles(g), ref.out(), ref.lse(), pb);
+        ChunkedAttentionReference.Grads refGrads = ChunkedAttentionReference.backward(pb, doubles(q),
+                k == null ? null : doubles(k), doubles(v), ref, dr.dOut(), dr.dLse());
+        CudaChunkedAttention.Grads grads = CudaChunkedAttention.backward(CudaChunkedAttention.Version.V1, pb, q, k, v, g);
+        close("dq", grads.dq(), refGrads.dq(), 1e-3, 1e-2);
+        close("dv", grads.dv(), refGrads.dv(), 1e-3, 1e-2);
+        if (k != null) {
+            close("dk", grads.dk(), refGrads.dk(), 1e-3, 1e-2);
+        }
+    }
+
+    static void close(String what, float[] got, double[] expected, double atol, double rtol) {
+        assertThat(got).as(what).hasSize(expected.length);
+        for (int i = 0; i < got.length; i++) {
+            double bound = atol + rtol * Math.abs(expected[i]);
+            if (!(Math.abs(got[i] - expected[i]) <= bound)) {
+                throw new AssertionError(what + "[" + i + "] = " + got[i] + ", reference " + expected[i] + ": off by "
+                        + Math.abs(got[i] - expected[i]) + " > " + bound + " (atol " + atol + " + rtol " + rtol + " * |reference|)");
+            }
+        }
+    }
+
+    static float[] normal(Random r, int n) {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = (float) r.nextGaussian();
+        }
+        return x;
+    }
+
+    static double[] doubles(float[] x) {
+        double[] d = new double[x.length];
+        for (int i = 0; i < x.length; i++) {
+            d[i] = x[i];
+        }
+        return d;
+    }
+}
