@@ -296,6 +296,29 @@ extern "C" __global__ void normalize_rows_backward(const float* __restrict__ x, 
 
 // ---- rounds --------------------------------------------------------------------------------------
 
+namespace {
+
+/** softmax_r(lse_r) over the rounds of one position, whose logsumexps sit `length` apart from `lse`. */
+struct RoundWeights {
+    const float* lse;
+    int length;
+    float max = -INFINITY;
+    float sum = 0.f;
+
+    __device__ RoundWeights(const float* lse_, int rounds, int length_) : lse(lse_), length(length_) {
+        for (int r = 0; r < rounds; r++) {
+            max = fmaxf(max, lse[(size_t)r * length]);
+        }
+        for (int r = 0; r < rounds; r++) {
+            sum += expf(lse[(size_t)r * length] - max);
+        }
+    }
+
+    __device__ float of(int r) const { return expf(lse[(size_t)r * length] - max) / sum; }
+};
+
+}  // namespace
+
 // grid (ceil(N*L / 256)), block (256): one thread per position. final = sum_r softmax_r(lse) out_r.
 extern "C" __global__ void combine_rounds(const float* __restrict__ out, const float* __restrict__ lse,
                                           float* __restrict__ final_out, int rows, int rounds, int length, int d) {
@@ -306,21 +329,14 @@ extern "C" __global__ void combine_rounds(const float* __restrict__ out, const f
     int row = idx / length;
     int t = idx % length;
     size_t items = (size_t)rounds * length;
-    float m = -INFINITY;
-    for (int r = 0; r < rounds; r++) {
-        m = fmaxf(m, lse[row * items + (size_t)r * length + t]);
-    }
-    float sum = 0.f;
-    for (int r = 0; r < rounds; r++) {
-        sum += expf(lse[row * items + (size_t)r * length + t] - m);
-    }
+    RoundWeights weights(lse + row * items + t, rounds, length);
     float* f = final_out + idx * d;
     for (int e = 0; e < d; e++) {
         f[e] = 0.f;
     }
     for (int r = 0; r < rounds; r++) {
         size_t item = row * items + (size_t)r * length + t;
-        float weight = expf(lse[item] - m) / sum;
+        float weight = weights.of(r);
         for (int e = 0; e < d; e++) {
             f[e] = fmaf(weight, out[item * d + e], f[e]);
         }
@@ -339,26 +355,19 @@ extern "C" __global__ void combine_rounds_backward(const float* __restrict__ out
     int row = idx / length;
     int t = idx % length;
     size_t items = (size_t)rounds * length;
-    float m = -INFINITY;
-    for (int r = 0; r < rounds; r++) {
-        m = fmaxf(m, lse[row * items + (size_t)r * length + t]);
-    }
-    float sum = 0.f;
-    for (int r = 0; r < rounds; r++) {
-        sum += expf(lse[row * items + (size_t)r * length + t] - m);
-    }
+    RoundWeights weights(lse + row * items + t, rounds, length);
     const float* g = d_final + idx * d;
     float g_final = 0.f;  // d_final . final
     for (int r = 0; r < rounds; r++) {
         size_t item = row * items + (size_t)r * length + t;
-        float weight = expf(lse[item] - m) / sum;
+        float weight = weights.of(r);
         for (int e = 0; e < d; e++) {
             g_final = fmaf(weight * g[e], out[item * d + e], g_final);
         }
     }
     for (int r = 0; r < rounds; r++) {
         size_t item = row * items + (size_t)r * length + t;
-        float weight = expf(lse[item] - m) / sum;
+        float weight = weights.of(r);
         float g_out = 0.f;
         for (int e = 0; e < d; e++) {
             d_out[item * d + e] = weight * g[e];

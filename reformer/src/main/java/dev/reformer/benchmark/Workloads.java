@@ -214,7 +214,7 @@ public final class Workloads {
 
     /**
      * Forward and backward of a ReformerLM as one of the paper's Table 3 variants: {@code transformer}
-     * (ordinary residual layers, full attention), {@code reversible} (reversible layers, full
+     * (ordinary residual layers, {@link dev.reformer.model.ResidualStack}, full attention), {@code reversible} (reversible layers, full
      * attention), {@code chunked} (reversible, full attention, feed-forward in
      * {@link #T3_FF_CHUNKS} chunks), {@code lsh} (ordinary residual layers, LSH attention) and
      * {@code reformer} (reversible, LSH, chunked feed-forward). d = 128, d_ff = 1024, 4 heads of 32,
@@ -234,6 +234,7 @@ public final class Workloads {
                 .attention(lsh ? ReformerConfig.AttentionType.LSH : ReformerConfig.AttentionType.FULL)
                 .lshHashes(T3_HASHES).lshBuckets(length / T3_CHUNK).lshChunkLength(T3_CHUNK).causal(true)
                 .lshLogitScale(1 / Math.sqrt(T3_D_MODEL / T3_HEADS)).sharedQueryKey(true).reversible(reversible)
+                .ordinaryResidual(!reversible)
                 .ffChunks(chunked ? T3_FF_CHUNKS : 1).seed(seed).build();
     }
 

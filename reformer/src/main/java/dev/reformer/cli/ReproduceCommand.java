@@ -10,8 +10,6 @@ import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -72,30 +70,13 @@ final class ReproduceCommand implements Callable<Integer> {
 
     /** Runs the reproduction; Ctrl-C (or any JVM shutdown) asks it to stop after the step in progress. */
     private static int runWithInterrupt(Reproduction r, PrintStream console) throws Exception {
-        CountDownLatch done = new CountDownLatch(1);
-        Thread hook = new Thread(() -> {
-            r.requestStop();
-            try {
-                done.await(120, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }, "reformer-reproduce-interrupt");
-        Runtime.getRuntime().addShutdownHook(hook);
-        try {
+        return StopOnInterrupt.run("reformer-reproduce-interrupt", r::requestStop, () -> {
             if (r.run() == Reproduction.Outcome.INTERRUPTED) {
                 console.println("reformer reproduce: stopped; what was done is saved. Continue with: bin/reformer reproduce"
                         + " --resume " + r.dir());
                 return 130;
             }
             return 0;
-        } finally {
-            done.countDown();
-            try {
-                Runtime.getRuntime().removeShutdownHook(hook);
-            } catch (IllegalStateException shuttingDown) {
-                // the hook is running: it returns now that the work is saved
-            }
-        }
+        });
     }
 }

@@ -15,8 +15,6 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -90,7 +88,7 @@ final class TrainCommand implements Callable<Integer> {
     private Boolean sharedQk;
 
     @Option(names = "--reversible", negatable = true,
-            description = "reversible residual layers (default), or ordinary residual layers that store activations with --no-reversible")
+            description = "reversible residual layers (default), or with --no-reversible a standard Transformer: ordinary residual layers on one stream, activations stored")
     private Boolean reversible;
 
     @Option(names = "--n-hashes", paramLabel = "K", description = "LSH hash rounds (default: 2)")
@@ -168,17 +166,7 @@ final class TrainCommand implements Callable<Integer> {
 
     /** Runs the trainer; Ctrl-C (or any JVM shutdown) asks it to stop after the current step and save. */
     private static int runWithInterrupt(Trainer trainer, PrintStream out) throws Exception {
-        CountDownLatch done = new CountDownLatch(1);
-        Thread hook = new Thread(() -> {
-            trainer.requestStop();
-            try {
-                done.await(120, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }, "reformer-train-interrupt");
-        Runtime.getRuntime().addShutdownHook(hook);
-        try {
+        return StopOnInterrupt.run("reformer-train-interrupt", trainer::requestStop, () -> {
             Trainer.Result r = trainer.run();
             String where = r.runDir() + " (" + MetricsLog.FILE + ", " + Checkpoint.FILE + ", " + Trainer.CURVES + ")";
             if (r.interrupted()) {
@@ -192,14 +180,7 @@ final class TrainCommand implements Callable<Integer> {
             out.println("reformer train: " + result + " at step " + r.step()
                     + (r.reachedTarget() ? " (target reached)" : "") + "; run written to " + where);
             return 0;
-        } finally {
-            done.countDown();
-            try {
-                Runtime.getRuntime().removeShutdownHook(hook);
-            } catch (IllegalStateException shuttingDown) {
-                // the hook is running: it returns now that the checkpoint is saved
-            }
-        }
+        });
     }
 
     /** {@code base} with every option given on the command line put in. */

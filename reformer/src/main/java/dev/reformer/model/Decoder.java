@@ -97,9 +97,14 @@ public final class Decoder implements AutoCloseable {
             Variable x1 = x;
             Variable x2 = x;
             for (int i = 0; i < blocks.size(); i++) {
-                ReversibleBlock.Streams s = blocks.get(i).step(x1, x2, states[i], padded, seeds[i]);
-                x1 = s.first();
-                x2 = s.second();
+                if (model.config().ordinaryResidual()) {
+                    x1 = blocks.get(i).residualStep(x1, states[i], padded, seeds[i]);
+                    x2 = x1;
+                } else {
+                    ReversibleBlock.Streams s = blocks.get(i).step(x1, x2, states[i], padded, seeds[i]);
+                    x1 = s.first();
+                    x2 = s.second();
+                }
             }
             float[] logits = model.logitsOf(Variable.concat(2, x1, x2)).data().toFloatArray();
             length++;

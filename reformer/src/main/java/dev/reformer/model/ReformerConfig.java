@@ -26,7 +26,7 @@ public record ReformerConfig(
         boolean lshDedupeRounds, boolean lshRotationsSharedByBatch, double lshLogitScale,
         int localChunkLength, int localChunksBefore, int localChunksAfter,
         double selfMaskValue, double dropout, FeedForward.Activation activation, int ffChunks, int outputChunks,
-        boolean reversible, boolean autoPad, DType dtype, long seed, boolean sharedQueryKey) {
+        boolean reversible, boolean autoPad, DType dtype, long seed, boolean sharedQueryKey, boolean ordinaryResidual) {
 
     /** Attention variant of a layer. */
     public enum AttentionType {
@@ -111,6 +111,7 @@ public record ReformerConfig(
         private int ffChunks = 1;
         private int outputChunks = 1;
         private boolean reversible = true;
+        private boolean ordinaryResidual = false;
         private boolean autoPad = true;
         private DType dtype = DType.FLOAT32;
         private long seed = 0;
@@ -153,6 +154,12 @@ public record ReformerConfig(
         public Builder outputChunks(int n) { outputChunks = n; return this; }
         /** Reversible blocks (no stored activations) or plain ones. */
         public Builder reversible(boolean on) { reversible = on; return this; }
+        /**
+         * With {@code reversible(false)}: ordinary residual blocks, one stream of width d,
+         * {@code h = h + Attention(h); h = h + FeedForward(h)} (a standard Transformer, the paper's
+         * baseline in Figure 3), instead of the reversible function with its activations stored.
+         */
+        public Builder ordinaryResidual(boolean on) { ordinaryResidual = on; return this; }
         /** Pad every input to a multiple of the chunk lengths, masking the padding, instead of refusing it. */
         public Builder autoPad(boolean on) { autoPad = on; return this; }
         public Builder dtype(DType d) { dtype = d; return this; }
@@ -179,6 +186,10 @@ public record ReformerConfig(
             positive("output chunks", outputChunks);
             if (attention.isEmpty()) {
                 throw new ConfigException("attention: give at least one attention type (lsh, local or full)");
+            }
+            if (reversible && ordinaryResidual) {
+                throw new ConfigException("reversible and ordinary residual blocks exclude each other: set reversible(false)"
+                        + " for ordinary residual blocks");
             }
             int perHead = headDim;
             if (perHead == 0) {
@@ -230,7 +241,7 @@ public record ReformerConfig(
                     maxLength, axialShape, dims, causal, lshHashes, factors, lshChunkLength, lshChunksBefore,
                     lshChunksAfter, lshDedupeRounds, lshRotationsSharedByBatch, lshLogitScale, localChunkLength,
                     localChunksBefore, localChunksAfter, selfMaskValue, dropout, activation, ffChunks, outputChunks,
-                    reversible, autoPad, dtype, seed, sharedQueryKey);
+                    reversible, autoPad, dtype, seed, sharedQueryKey, ordinaryResidual);
             int multiple = config.lengthMultiple();
             if (maxLength % multiple != 0 && !autoPad) {
                 throw new ConfigException("max length " + maxLength + " is not a multiple of chunk length " + multiple

@@ -27,6 +27,10 @@ import java.util.List;
  *   (x1, x2) = N reversible blocks, y1 = x1 + Attention(x2), y2 = x2 + FeedForward(y1)
  *   logits = Linear(LayerNorm(concat(x1, x2)))               (B, L, vocab), norm over 2d
  * </pre>
+ * With {@code reversible(false).ordinaryResidual(true)} the same blocks run as a standard
+ * Transformer ({@link ResidualStack}): h = x, then h = h + Attention(h), h = h + FeedForward(h),
+ * and the output layer reads concat(h, h). With {@code reversible(false)} alone, the reversible
+ * function runs with its activations stored ({@link StoredStack}), for tests and memory studies.
  * Any length works: inputs are padded to a multiple of the chunk lengths (when auto-padding is
  * on), the padding is masked in every attention layer and cut from the logits.
  *
@@ -63,7 +67,8 @@ public final class ReformerLM extends Module {
                     config.ffChunks(), dtype, init);
             blocks.add(child("blocks." + i, new ReversibleBlock(f, g)));
         }
-        this.stack = config.reversible() ? new ReversibleStack(blocks) : new StoredStack(blocks);
+        this.stack = config.reversible() ? new ReversibleStack(blocks)
+                : config.ordinaryResidual() ? new ResidualStack(blocks) : new StoredStack(blocks);
         this.finalNorm = child("finalNorm", new LayerNorm(2L * config.dModel(), 1e-5, dtype));
         this.output = child("output", new Linear(2L * config.dModel(), config.vocabSize(), true, dtype, init));
     }

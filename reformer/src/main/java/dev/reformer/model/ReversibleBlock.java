@@ -83,6 +83,22 @@ public final class ReversibleBlock extends Module {
         return new Step(x1, x2, dy1Total, dx2);
     }
 
+    /**
+     * The same attention and feed-forward as an ordinary residual block on one stream:
+     * {@code h = x + F(x)}, {@code y = h + G(h)}, randomness from {@code seed} as in {@link #forward}.
+     */
+    public Variable residual(Variable x, Tensor padding, long seed) {
+        Seeds seeds = Seeds.of(seed);
+        Variable h = x.add(f.forward(x, padding, new Generator(seeds.attention), null));
+        return h.add(g.forward(h, new Generator(seeds.feedForward)));
+    }
+
+    /** One new position through the block as an ordinary residual block (see {@link #residual}), in evaluation mode. */
+    Variable residualStep(Variable x, IncrementalAttention state, int paddedLength, long seed) {
+        Variable h = x.add(f.step(x, state, paddedLength));
+        return h.add(g.forward(h, new Generator(Seeds.of(seed).feedForward)));
+    }
+
     /** The generator {@link #forward} hands the attention layer for block seed {@code seed}. */
     static Generator attentionGenerator(long seed) {
         return new Generator(Seeds.of(seed).attention);
@@ -90,6 +106,10 @@ public final class ReversibleBlock extends Module {
 
     AttentionLayer attentionLayer() {
         return f;
+    }
+
+    FeedForward feedForwardLayer() {
+        return g;
     }
 
     /** One new position through the block, in evaluation mode (see {@link AttentionLayer#step}). */

@@ -67,7 +67,7 @@ public record TrainConfig(
                 .attention(types).maxLength(t.length()).causal(true)
                 .lshHashes(hashes).lshBuckets(buckets).lshChunkLength(chunk).localChunkLength(chunk)
                 .lshLogitScale(1 / Math.sqrt(headDim == 0 ? (double) dModel / heads : headDim))
-                .sharedQueryKey(sharedQk).reversible(reversible).dropout(dropout).seed(seed).build();
+                .sharedQueryKey(sharedQk).reversible(reversible).ordinaryResidual(!reversible).dropout(dropout).seed(seed).build();
     }
 
     /** Checks the training settings (the model's are checked by {@link #modelConfig}). */

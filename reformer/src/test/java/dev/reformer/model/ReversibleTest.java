@@ -60,6 +60,35 @@ class ReversibleTest {
         return new Run(y.data(), x.grad(), grads);
     }
 
+    /**
+     * The ordinary residual stack is the standard Transformer on the first stream: h + F(h), then
+     * + G(.), block after block, its output the stream twice; it differs from the reversible
+     * function, which mixes the two streams.
+     */
+    @Test
+    void theOrdinaryResidualStackIsTheStandardTransformer() {
+        List<ReversibleBlock> blocks = blocks(3, 0.0, 5);
+        Generator g = new Generator(3);
+        Tensor e = g.normal(DType.FLOAT64, 0, 1, 2, 8, D_MODEL);
+        Variable input = Variable.constant(Tensor.concat(2, e, e));
+        Variable out = new ResidualStack(blocks).forward(input, null, new Generator(77));
+        long[] seeds = BlockStack.drawSeeds(new Generator(77), 3);
+        Variable h = Variable.constant(e);
+        for (int i = 0; i < 3; i++) { // no dropout: only the attention's generator (LSH rotations) matters
+            ReversibleBlock b = blocks.get(i);
+            h = h.add(b.attentionLayer().forward(h, null, ReversibleBlock.attentionGenerator(seeds[i]), null));
+            h = h.add(b.feedForwardLayer().forward(h, new Generator(0)));
+        }
+        double[] want = Tensor.concat(2, h.data(), h.data()).toDoubleArray();
+        double[] got = out.data().toDoubleArray();
+        for (int i = 0; i < want.length; i++) {
+            assertThat(got[i]).isCloseTo(want[i], within(1e-12));
+        }
+        double[] reversible = new StoredStack(blocks).forward(input, null, new Generator(77)).data().toDoubleArray();
+        assertThat(Math.abs(reversible[0] - got[0]) + Math.abs(reversible[1] - got[1])).as("not the reversible function")
+                .isGreaterThan(1e-6);
+    }
+
     @Test
     void reversibleGivesTheGradientsOfStoredActivationsWithDropoutOn() {
         List<ReversibleBlock> blocks = blocks(3, 0.2, 1);

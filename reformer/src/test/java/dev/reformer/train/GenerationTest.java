@@ -49,6 +49,16 @@ class GenerationTest {
     }
 
     @Test
+    void theDecoderFollowsOrdinaryResidualBlocksToo() {
+        ReformerConfig config = ReformerConfig.builder().vocabSize(40).dModel(32).dFf(64).heads(2).headDim(16).layers(2)
+                .attention(AttentionType.FULL, AttentionType.LOCAL).maxLength(64).localChunkLength(8).causal(true)
+                .reversible(false).ordinaryResidual(true).seed(9).build();
+        ReformerLM m = new ReformerLM(config);
+        m.train(false);
+        decoderMatchesForward(m);
+    }
+
+    @Test
     void theDecoderGivesTheForwardsLogitsWhereverItIsExact() {
         decoderMatchesForward(model(AttentionType.LSH));
         decoderMatchesForward(model(AttentionType.LOCAL, AttentionType.LSH));

@@ -23,6 +23,7 @@ class TrainConfigTest {
         var model = c.modelConfig(c.newTask());
         assertThat(model.sharedQueryKey()).isFalse();
         assertThat(model.reversible()).isFalse();
+        assertThat(model.ordinaryResidual()).as("--no-reversible trains a standard Transformer").isTrue();
         String bad = c.toJson().replace("\"reversible\" : false", "\"reversible\" : \"no\"");
         assertThatThrownBy(() -> TrainConfig.fromJson(bad, "config.json")).isInstanceOf(TrainException.class)
                 .hasMessageContaining("field 'reversible' is \"no\" but must be true or false");
