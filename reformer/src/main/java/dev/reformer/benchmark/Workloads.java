@@ -178,8 +178,8 @@ public final class Workloads {
     }
 
     /**
-     * Forward and backward of a ReformerLM of {@code depth} layers, reversible or ordinary residual
-     * blocks: d = 128, d_ff = 512, 4 heads of 32, LSH K = 2 with chunks of 64, L = 4096, one sequence.
+     * Forward and backward of a ReformerLM of {@code depth} layers, reversible blocks, or ("ordinary")
+     * the same blocks with every activation stored ({@link dev.reformer.model.StoredStack}): d = 128, d_ff = 512, 4 heads of 32, LSH K = 2 with chunks of 64, L = 4096, one sequence.
      * What differs with depth is the activation memory the ordinary stack keeps and the reversible one
      * recomputes.
      */

@@ -208,9 +208,10 @@ public final class ReproductionReport {
         for (ReproductionPlan.Run r : runs) {
             metrics.put(r.name(), MetricsLog.read(dir.resolve(Reproduction.RUNS).resolve(r.name())));
         }
-        curves(dir.resolve("fig3-shared-qk.png"), "Shared QK against separate Q and K", runs.get(0), runs.get(1), metrics);
-        curves(dir.resolve("fig3-reversible.png"), "Reversible against ordinary residual layers", runs.get(0), runs.get(2),
-                metrics);
+        curves(dir.resolve("fig3-shared-qk.png"), "Shared QK against separate Q and K", runs.get(0), "shared QK", runs.get(1),
+                "separate Q, K", metrics);
+        curves(dir.resolve("fig3-reversible.png"), "Reversible against ordinary residual layers", runs.get(0), "reversible",
+                runs.get(2), "ordinary", metrics);
         md.append("![shared QK](fig3-shared-qk.png)\n\n![reversible](fig3-reversible.png)\n\n");
         md.append("| run | final evaluation bits per character | at step | metrics |\n|---|---|---|---|\n");
         double[] finals = new double[runs.size()];
@@ -247,11 +248,12 @@ public final class ReproductionReport {
         return new Verdict("Figure 3 (shared QK, reversible)", "not", "both did worse than the alternatives; " + numbers + ".");
     }
 
-    private static void curves(Path png, String title, ReproductionPlan.Run a, ReproductionPlan.Run b,
-            Map<String, List<JsonNode>> metrics) throws IOException {
+    /** Evaluation (solid) and training (dashed) bits per character of runs {@code a} and {@code b}, one plot. */
+    private static void curves(Path png, String title, ReproductionPlan.Run a, String labelA, ReproductionPlan.Run b,
+            String labelB, Map<String, List<JsonNode>> metrics) throws IOException {
         Map<String, List<double[]>> series = new LinkedHashMap<>();
         for (ReproductionPlan.Run r : List.of(a, b)) {
-            String name = shortName(r);
+            String name = r == a ? labelA : labelB;
             List<double[]> eval = new ArrayList<>();
             List<double[]> train = new ArrayList<>();
             double sum = 0;
@@ -273,14 +275,6 @@ public final class ReproductionReport {
             series.put(name + " (train)", train);
         }
         LinePlot.write(png, title, "step", "bits per character", false, false, series);
-    }
-
-    private static String shortName(ReproductionPlan.Run r) {
-        return switch (r.name()) {
-            case "fig3-separate-qk" -> "separate Q, K";
-            case "fig3-ordinary-residual" -> "ordinary residual";
-            default -> "shared QK, reversible";
-        };
     }
 
     // ---- 3. Figure 5 -----------------------------------------------------------------------------
