@@ -9,7 +9,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Runs one {@link BenchConfig} in a fresh JVM ({@link BenchChild}) with the launcher's settings
@@ -24,10 +23,17 @@ public final class ChildRun {
     }
 
     public static ObjectNode run(BenchConfig c, int runs, double warmupSeconds) throws IOException, InterruptedException {
+        return run(c, runs, warmupSeconds, p -> { });
+    }
+
+    /** The same, handing the child process to {@code started} as it starts (so that a caller can stop it). */
+    public static ObjectNode run(BenchConfig c, int runs, double warmupSeconds, java.util.function.Consumer<Process> started)
+            throws IOException, InterruptedException {
         List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--add-modules", "jdk.incubator.vector", "-Xmn64m", "-Xmx1g", "-cp", System.getProperty("java.class.path"),
                 "dev.reformer.benchmark.BenchChild", c.toJson(), Integer.toString(runs), Double.toString(warmupSeconds));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        started.accept(p);
         String result = null;
         StringBuilder output = new StringBuilder();
         try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
@@ -39,8 +45,9 @@ public final class ChildRun {
                 }
             }
         }
-        if (!p.waitFor(30, TimeUnit.MINUTES) || p.exitValue() != 0 || result == null) {
-            throw new IllegalStateException("benchmark of " + c.label() + " failed (exit " + p.exitValue() + "):\n" + output);
+        int exit = p.waitFor(); // the output has ended: the child is exiting
+        if (exit != 0 || result == null) {
+            throw new IllegalStateException("benchmark of " + c.label() + " failed (exit " + exit + "):\n" + output);
         }
         ObjectNode row = (ObjectNode) JSON.readTree(result);
         row.put("machine", machine());

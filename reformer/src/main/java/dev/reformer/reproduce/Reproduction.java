@@ -53,6 +53,7 @@ public final class Reproduction {
     private final boolean terminal;
     private volatile boolean stopRequested;
     private volatile Trainer current;
+    private volatile Process child;
     private long stopTrainingAfter = Long.MAX_VALUE;
     private double machineFlops = Double.NaN;
 
@@ -110,6 +111,10 @@ public final class Reproduction {
         Trainer t = current;
         if (t != null) {
             t.requestStop();
+        }
+        Process p = child;
+        if (p != null) {
+            p.destroy(); // a benchmark child is not saved mid-way: it runs again on --resume
         }
     }
 
@@ -220,6 +225,9 @@ public final class Reproduction {
             }
             estimatedLeft -= u.seconds();
         }
+        if (stopRequested) {
+            return Outcome.INTERRUPTED; // the JVM is shutting down: no report now, --resume writes it
+        }
         ReproductionReport.write(dir, plan);
         out.println("reformer reproduce: done in " + Progress.duration((System.nanoTime() - start) / 1e9) + "; report in "
                 + dir.resolve(ReproductionReport.FILE));
@@ -327,12 +335,22 @@ public final class Reproduction {
         }
         ObjectNode row;
         try {
-            row = ChildRun.run(c, plan.benchRuns(), plan.benchWarmupSeconds());
+            row = ChildRun.run(c, plan.benchRuns(), plan.benchWarmupSeconds(), p -> {
+                child = p;
+                if (stopRequested) {
+                    p.destroy();
+                }
+            });
         } catch (IllegalStateException e) {
             if (stopRequested) {
-                return false; // Ctrl-C reached the child JVM too
+                return false; // Ctrl-C reached the child JVM too, or requestStop ended it
             }
-            throw e;
+            out.println(e.getMessage()); // the child's own output, for the cause
+            String first = e.getMessage().lines().findFirst().orElse("").replaceAll(":$", "");
+            throw new TrainException(first + " (its output is above); what was done is saved: fix the cause and continue"
+                    + " with --resume " + dir);
+        } finally {
+            child = null;
         }
         row.put("config", c.toJson());
         append(file, row);
