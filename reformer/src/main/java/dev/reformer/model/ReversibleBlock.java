@@ -6,6 +6,7 @@ import dev.reformer.autograd.GradMode;
 import dev.reformer.autograd.Variable;
 import dev.reformer.autograd.nn.Module;
 import dev.reformer.tensor.Generator;
+import dev.reformer.tensor.MemoryScope;
 import dev.reformer.tensor.Tensor;
 
 /**
@@ -55,21 +56,38 @@ public final class ReversibleBlock extends Module {
      * From the outputs and their gradients, the inputs and theirs; F's and G's parameters receive
      * their gradients on the way:
      * <pre>
-     *   x2 = y2 - G(y1)                dy1' = dy1 + (dG/dy1)^T dy2
+     *   x2 = y2 - G(y1)                dy1' = dy1 + (dG/dy1)^T dy2      (G piece by piece along L)
      *   x1 = y1 - F(x2)                dx2  = dy2 + (dF/dx2)^T dy1'     dx1 = dy1'
      * </pre>
      */
     Step backwardStep(Tensor y1, Tensor y2, Tensor dy1, Tensor dy2, Tensor padding, long seed, HashReplay replay) {
         Seeds seeds = Seeds.of(seed);
-        Variable y1Leaf = Variable.parameter(y1);
-        Variable gOut;
-        try (GradMode.Scope on = GradMode.enabled()) {
-            gOut = g.forward(y1Leaf, new Generator(seeds.feedForward));
+        long length = y1.shape()[1];
+        int pieces = g.pieces(length);
+        Generator feedForwardRng = new Generator(seeds.feedForward);
+        Tensor[] gOut = new Tensor[pieces];
+        Tensor[] dG = new Tensor[pieces];
+        Variable[] leaves = new Variable[pieces];
+        for (int i = 0; i < pieces; i++) {                    // the feed-forward's pieces one at a time (paper 3.1):
+            long start = g.pieceStart(length, i);             // only one piece's d_ff-wide activations exist at once
+            long end = g.pieceStart(length, i + 1);
+            Variable leaf = Variable.parameter(pieces == 1 ? y1 : y1.slice(1, start, end));
+            leaves[i] = leaf;
+            try (MemoryScope scope = MemoryScope.open()) {   // the piece's activations end with it
+                Variable out;
+                try (GradMode.Scope on = GradMode.enabled()) {
+                    out = g.apply(leaf, feedForwardRng);
+                }
+                out.backward(pieces == 1 ? dy2 : dy2.slice(1, start, end)); // G's parameters, and dG/dy1^T dy2 into leaf
+                gOut[i] = scope.keep(out.data());
+            }
+            dG[i] = leaf.grad();
         }
-        gOut.backward(dy2);                                   // G's parameters, and dG/dy1^T dy2 into y1Leaf
-        Tensor x2 = y2.sub(gOut.data());
-        Tensor dy1Total = dy1.add(y1Leaf.grad());
-        y1Leaf.release();
+        Tensor x2 = y2.sub(pieces == 1 ? gOut[0] : Tensor.concat(1, gOut));
+        Tensor dy1Total = dy1.add(pieces == 1 ? dG[0] : Tensor.concat(1, dG));
+        for (Variable leaf : leaves) {
+            leaf.release();
+        }
 
         Variable x2Leaf = Variable.parameter(x2);
         Variable fOut;
