@@ -44,6 +44,27 @@ __device__ __forceinline__ int item_at(const int32_t* sorted, int row, int items
     return sorted ? sorted[(size_t)row * items + slot] : slot;
 }
 
+/** The dynamic shared memory of a block: one tile of window keys, values, positions and past-an-end flags. */
+template <int D>
+struct Tile {
+    float* ks;
+    float* vs;
+    int* ps;
+    int* outside;
+
+    __device__ explicit Tile(float* smem)
+        : ks(smem), vs(smem + TILE * D), ps(reinterpret_cast<int*>(smem + 2 * TILE * D)), outside(ps + TILE) {}
+};
+
+/** The query item this thread handles: block (chunk, row), one thread per slot of the chunk. */
+struct Query {
+    int row, chunk, item, t;
+
+    __device__ Query(const Window& w, const int32_t* sorted)
+        : row(blockIdx.y), chunk(blockIdx.x),
+          item(item_at(sorted, blockIdx.y, w.items(), blockIdx.x * w.chunk + threadIdx.x)), t(item % w.length) {}
+};
+
 /** Loads window keys j0 .. j0+TILE-1 of chunk c: their positions, whether they lie past an end, keys and values. */
 template <int D>
 __device__ void load_tile(const Window& w, const float* __restrict__ keys, const float* __restrict__ v,
@@ -97,16 +118,17 @@ __device__ void forward_v1(Window w, const float* __restrict__ q, const float* _
                            const float* __restrict__ v, const int32_t* __restrict__ sorted,
                            const uint8_t* __restrict__ padding, float* __restrict__ out, float* __restrict__ lse) {
     extern __shared__ float smem[];
-    float* ks = smem;
-    float* vs = ks + TILE * D;
-    int* ps = reinterpret_cast<int*>(vs + TILE * D);
-    int* outside = ps + TILE;
-    const int row = blockIdx.y;
-    const int c = blockIdx.x;
+    const Tile<D> tile(smem);
+    float* ks = tile.ks;
+    float* vs = tile.vs;
+    int* ps = tile.ps;
+    int* outside = tile.outside;
+    const Query query(w, sorted);
+    const int row = query.row;
+    const int c = query.chunk;
     const int items = w.items();
-    const int slot = c * w.chunk + threadIdx.x;
-    const int item = item_at(sorted, row, items, slot);
-    const int t = item % w.length;
+    const int item = query.item;
+    const int t = query.t;
     float qr[D];
     float acc[D];
     for (int e = 0; e < D; e++) {
@@ -149,16 +171,17 @@ __device__ void backward_v1(Window w, const float* __restrict__ q, const float* 
                             const float* __restrict__ d_lse, float* __restrict__ dq, float* __restrict__ d_keys,
                             float* __restrict__ dv) {
     extern __shared__ float smem[];
-    float* ks = smem;
-    float* vs = ks + TILE * D;
-    int* ps = reinterpret_cast<int*>(vs + TILE * D);
-    int* outside = ps + TILE;
-    const int row = blockIdx.y;
-    const int c = blockIdx.x;
+    const Tile<D> tile(smem);
+    float* ks = tile.ks;
+    float* vs = tile.vs;
+    int* ps = tile.ps;
+    int* outside = tile.outside;
+    const Query query(w, sorted);
+    const int row = query.row;
+    const int c = query.chunk;
     const int items = w.items();
-    const int slot = c * w.chunk + threadIdx.x;
-    const int item = item_at(sorted, row, items, slot);
-    const int t = item % w.length;
+    const int item = query.item;
+    const int t = query.t;
     const size_t io = (size_t)row * items + item;
     float qr[D];
     float g[D];

@@ -166,9 +166,9 @@ public final class CudaChunkedAttention {
                 dOut = DeviceBuffer.allocate(4 * items * pb.dim());
                 dLse = DeviceBuffer.allocate(4 * items);
             }
-            zero(dq, size);
-            zero(dv, size);
-            zero(dKeys, size);
+            dq.zero();
+            dv.zero();
+            dKeys.zero();
             Cuda.launch("combine_rounds_backward", positionBlocks(), 1, 256, 0, perItem.arg(), lse.arg(), dCombined.arg(),
                     dOut.arg(), dLse.arg(), Cuda.Arg.of(pb.rows()), Cuda.Arg.of(pb.spec().rounds()), Cuda.Arg.of(pb.length()),
                     Cuda.Arg.of(pb.dim()));
@@ -181,10 +181,6 @@ public final class CudaChunkedAttention {
             } else {
                 dk = dKeys;
             }
-        }
-
-        private static void zero(DeviceBuffer b, long bytes) {
-            Cuda.check(CudaDriver.rc_zero(b.arg().value(), bytes), "zeroing a gradient");
         }
 
         @Override

@@ -21,11 +21,9 @@ public final class DeviceBuffer implements AutoCloseable {
         return new DeviceBuffer(p[0], bytes);
     }
 
-    /** {@code bytes} of zeros. */
-    public static DeviceBuffer zeros(long bytes) {
-        DeviceBuffer b = allocate(bytes);
-        Cuda.check(CudaDriver.rc_zero(b.pointer, bytes), "zeroing " + bytes + " bytes");
-        return b;
+    /** Sets every byte to 0 (before kernels that add into the buffer with atomics), asynchronously. */
+    public void zero() {
+        Cuda.check(CudaDriver.rc_zero(arg().value(), bytes), "zeroing " + bytes + " bytes");
     }
 
     public static DeviceBuffer of(float[] host) {

@@ -177,7 +177,8 @@ public final class GpuBenchmark {
         return String.format(Locale.ROOT, "%.3f", ms);
     }
 
-    private static int[] randomBuckets(Random r, int n, int nb) {
+    /** {@code n} buckets drawn uniformly from 0..nb-1 (also the GPU tests' inputs). */
+    static int[] randomBuckets(Random r, int n, int nb) {
         int[] b = new int[n];
         for (int i = 0; i < n; i++) {
             b[i] = r.nextInt(nb);
@@ -185,7 +186,8 @@ public final class GpuBenchmark {
         return b;
     }
 
-    private static float[] normal(Random r, int n) {
+    /** {@code n} standard normal floats. */
+    static float[] normal(Random r, int n) {
         float[] x = new float[n];
         for (int i = 0; i < n; i++) {
             x[i] = (float) r.nextGaussian();

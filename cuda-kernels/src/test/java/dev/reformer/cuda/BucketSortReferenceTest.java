@@ -14,11 +14,7 @@ import org.junit.jupiter.api.Test;
 /** The bucket sort's plain-Java reference: the order of the paper's key, and the engine's own sort. */
 class BucketSortReferenceTest {
     static int[] randomBuckets(Random r, int rows, int rounds, int length, int nb) {
-        int[] b = new int[rows * rounds * length];
-        for (int i = 0; i < b.length; i++) {
-            b[i] = r.nextInt(nb);
-        }
-        return b;
+        return GpuBenchmark.randomBuckets(r, rows * rounds * length, nb);
     }
 
     @Test

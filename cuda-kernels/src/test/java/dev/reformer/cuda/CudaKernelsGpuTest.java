@@ -82,10 +82,10 @@ class CudaKernelsGpuTest {
             }
         }
         ChunkedAttentionProblem pb = new ChunkedAttentionProblem(spec, rows, length, dim, sorted, padding);
-        float[] q = normal(random, rows * length * dim);
-        float[] k = spec.sharedQk() ? null : normal(random, rows * length * dim);
-        float[] v = normal(random, rows * length * dim);
-        float[] g = normal(random, rows * length * dim);
+        float[] q = GpuBenchmark.normal(random, rows * length * dim);
+        float[] k = spec.sharedQk() ? null : GpuBenchmark.normal(random, rows * length * dim);
+        float[] v = GpuBenchmark.normal(random, rows * length * dim);
+        float[] g = GpuBenchmark.normal(random, rows * length * dim);
 
         ChunkedAttentionReference.Forward ref = ChunkedAttentionReference.forward(pb, doubles(q), k == null ? null : doubles(k),
                 doubles(v));
@@ -115,14 +115,6 @@ class CudaKernelsGpuTest {
                         + Math.abs(got[i] - expected[i]) + " > " + bound + " (atol " + atol + " + rtol " + rtol + " * |reference|)");
             }
         }
-    }
-
-    static float[] normal(Random r, int n) {
-        float[] x = new float[n];
-        for (int i = 0; i < n; i++) {
-            x[i] = (float) r.nextGaussian();
-        }
-        return x;
     }
 
     static double[] doubles(float[] x) {

@@ -55,7 +55,7 @@ public final class Reproduction {
     private volatile Trainer current;
     private volatile Process child;
     private long stopTrainingAfter = Long.MAX_VALUE;
-    private double machineFlops = Double.NaN;
+    private List<Unit> units;
 
     private Reproduction(ReproductionPlan plan, Path dir, PrintStream out, boolean terminal) {
         this.plan = plan;
@@ -132,12 +132,15 @@ public final class Reproduction {
         boolean run() throws IOException, InterruptedException;
     }
 
-    /** This machine's matrix-product speed, measured once, so the plan and the progress lines agree. */
-    private double machineFlops() {
-        if (Double.isNaN(machineFlops)) {
-            machineFlops = ComputeEstimate.measureMachine();
+    /**
+     * The plan's units with their estimated seconds, made once (with one measurement of this
+     * machine's matrix-product speed) so that the plan and the progress lines agree.
+     */
+    private List<Unit> units() {
+        if (units == null) {
+            units = units(ComputeEstimate.measureMachine());
         }
-        return machineFlops;
+        return units;
     }
 
     private List<Unit> units(double machineFlops) {
@@ -182,7 +185,7 @@ public final class Reproduction {
 
     /** Prints the plan, unit by unit, with the estimated time of each part and in all. */
     public void printPlan() {
-        List<Unit> units = units(machineFlops());
+        List<Unit> units = units();
         out.println("reformer reproduce: " + (plan.quick() ? "quick" : "default") + " plan, into " + dir);
         String part = "";
         double partSeconds = 0;
@@ -209,7 +212,7 @@ public final class Reproduction {
 
     /** Runs every unit not done yet, then writes the report. */
     public Outcome run() throws IOException, InterruptedException {
-        List<Unit> units = units(machineFlops());
+        List<Unit> units = units();
         long start = System.nanoTime();
         double estimatedLeft = units.stream().mapToDouble(Unit::seconds).sum();
         for (int i = 0; i < units.size(); i++) {
