@@ -6,6 +6,8 @@
 #                                        the kernel benchmark; without a GPU it says so and stops
 #   cuda-kernels/gpu-check.sh --bundle   only build the bundle
 #   cuda-kernels/gpu-check.sh --run      only run an existing bundle (on the GPU machine)
+#   cuda-kernels/gpu-check.sh --emulated run an existing bundle's GPU tests here, against the CPU
+#                                        emulator of the CUDA driver: a rehearsal of --run
 #
 # The GPU machines have no Java, so the bundle brings everything: cuda-kernels/target/gpu-bundle/
 # holds a jlink JRE, the project's jars (the kernels' fatbin and the JNI library are inside
@@ -81,11 +83,35 @@ run_bundle() {
     fi
 }
 
+# The GPU run rehearsed here: the bundle's JRE, jars and JNI library run the contract tests against
+# the CPU emulator of the CUDA driver (src/test/emulator, built by the module's build).
+run_emulated() {
+    [[ -x "$bundle/jre/bin/java" ]] || { echo "gpu-check: no bundle in $bundle: run gpu-check.sh --bundle first" >&2; exit 2; }
+    local emulator="$here/target/emulator/libcuda-emulator.so"
+    [[ -f "$emulator" ]] || { echo "gpu-check: no $emulator: build the module first (mvn -pl cuda-kernels -am test-compile)" >&2; exit 2; }
+    local cache
+    cache="$(mktemp -d)"
+    echo "gpu-check: the bundle's GPU tests against the CPU emulator (small shapes; no benchmark: the emulator has no speed)"
+    local tests=0
+    REFORMER_CUDA_DRIVER="$emulator" timeout 300 "$bundle/jre/bin/java" -Dorg.bytedeco.javacpp.cachedir="$cache" \
+        -cp "$bundle/lib/*" org.junit.platform.console.ConsoleLauncher execute --disable-banner --details=tree \
+        --select-class dev.reformer.cuda.CudaKernelsGpuTest --select-class dev.reformer.cuda.CudaEmulatorTest || tests=$?
+    echo "gpu-check: the kernel benchmark's code, once at small sizes (--smoke)"
+    REFORMER_CUDA_DRIVER="$emulator" timeout 300 "$bundle/jre/bin/java" -Dorg.bytedeco.javacpp.cachedir="$cache" \
+        -cp "$bundle/lib/*" dev.reformer.cuda.GpuBenchmark --smoke || tests=$?
+    rm -rf "$cache"
+    if (( tests != 0 )); then
+        echo "gpu-check: emulated GPU tests or the benchmark's smoke run failed (exit $tests)" >&2
+        exit "$tests"
+    fi
+}
+
 case "$mode" in
     --bundle) build_bundle ;;
     --run) run_bundle ;;
+    --emulated) run_emulated ;;
     all)
         [[ -x "$bundle/jre/bin/java" ]] || build_bundle
         run_bundle ;;
-    *) echo "gpu-check: unknown option '$mode': use --bundle, --run or nothing" >&2; exit 2 ;;
+    *) echo "gpu-check: unknown option '$mode': use --bundle, --run, --emulated or nothing" >&2; exit 2 ;;
 esac

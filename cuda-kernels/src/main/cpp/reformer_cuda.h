@@ -1,6 +1,8 @@
 // reformer_cuda.h: the few CUDA driver API calls the kernels need, reached through dlopen so that
 // the JNI library JavaCPP builds from it (dev.reformer.cuda.CudaDriver) has no link-time CUDA
 // dependency: it loads on any machine and reports "no driver" where libcuda.so.1 is missing.
+// The environment variable REFORMER_CUDA_DRIVER, where set, names another library to open instead:
+// the build's CPU emulator of the driver (src/test/emulator) for the emulated GPU tests.
 //
 // Every function returns a CUresult-style code (0 = success; RC_NO_DRIVER when libcuda.so.1 or a
 // symbol is missing) and writes results through pointers. Device pointers travel as long long.
@@ -9,6 +11,8 @@
 
 #include <dlfcn.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define RC_NO_DRIVER 100000
@@ -55,9 +59,13 @@ struct rc_api {
 
 static struct rc_api rc_driver;
 static rc_context rc_primary = 0;
+static char rc_open_failure[512];
 
-#define RC_SYMBOL(name, symbol) \
-    if (!(*(void**)(&rc_driver.name) = dlsym(rc_driver.lib, symbol))) return RC_NO_DRIVER;
+#define RC_SYMBOL(name, symbol)                                                                          \
+    if (!(*(void**)(&rc_driver.name) = dlsym(rc_driver.lib, symbol))) {                                         \
+        snprintf(rc_open_failure, sizeof rc_open_failure, "no CUDA driver (the driver library lacks %s)", symbol); \
+        return RC_NO_DRIVER;                                                                                     \
+    }
 
 static inline int rc_resolve();
 
@@ -66,8 +74,14 @@ static inline int rc_open() {
     if (rc_driver.lib) {
         return 0;
     }
-    void* lib = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
+    const char* path = getenv("REFORMER_CUDA_DRIVER");
+    void* lib = dlopen(path && *path ? path : "libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
     if (!lib) {
+        if (path && *path) {
+            const char* why = dlerror();
+            snprintf(rc_open_failure, sizeof rc_open_failure, "no CUDA driver (REFORMER_CUDA_DRIVER=%s does not load: %s)",
+                     path, why ? why : "unknown");
+        }
         return RC_NO_DRIVER;
     }
     rc_driver.lib = lib;
@@ -232,7 +246,7 @@ static inline int rc_event_destroy(long long event) {
 
 /** The driver's name for `code`, or a fixed text where there is no driver. */
 static inline const char* rc_error_string(int code) {
-    if (code == RC_NO_DRIVER) return "no CUDA driver (libcuda.so.1 not found)";
+    if (code == RC_NO_DRIVER) return rc_open_failure[0] ? rc_open_failure : "no CUDA driver (libcuda.so.1 not found)";
     const char* s = 0;
     if (rc_driver.lib && rc_driver.cuGetErrorString && rc_driver.cuGetErrorString(code, &s) == 0 && s) return s;
     return "unknown CUDA error";

@@ -23,6 +23,14 @@ public final class Cuda {
 
     /** Whether the kernels can run here; if not, {@code reason} says which piece is missing. */
     public record Availability(boolean usable, String reason, String device) {
+        /**
+         * Whether the "device" is the CPU emulator of the CUDA driver (src/test/emulator, opened
+         * through the environment variable REFORMER_CUDA_DRIVER): right answers, slowly, so tests
+         * there use small shapes and benchmarks mean nothing.
+         */
+        public boolean emulated() {
+            return device.startsWith("CPU emulator");
+        }
     }
 
     private static Availability availability;

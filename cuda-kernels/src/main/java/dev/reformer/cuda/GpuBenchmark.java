@@ -28,11 +28,15 @@ import java.util.regex.Pattern;
  *
  * <pre>
  *   java -cp ... dev.reformer.cuda.GpuBenchmark [PYTHON_SCRIPT]
+ *   java -cp ... dev.reformer.cuda.GpuBenchmark --smoke
  * </pre>
+ *
+ * <p>{@code --smoke} runs every row once, at small sizes and without PyTorch: a check that the
+ * benchmark itself works (gpu-check.sh --emulated runs it on the CPU emulator), not a measurement.
  */
 public final class GpuBenchmark {
-    private static final int WARMUP = 3;
-    private static final int RUNS = 20;
+    private static int warmup = 3;
+    private static int runs = 20;
     private static final int CHUNK = 64;
     private static final int DIM = 64;
 
@@ -45,10 +49,17 @@ public final class GpuBenchmark {
             System.out.println("gpu-check: no GPU found (" + a.reason() + "); nothing to benchmark");
             System.exit(3);
         }
-        Map<String, Double> torch = args.length > 0 ? torch(args[0]) : Map.of();
+        boolean smoke = args.length > 0 && args[0].equals("--smoke");
+        if (smoke) {
+            warmup = 0;
+            runs = 1;
+        }
+        Map<String, Double> torch = args.length > 0 && !smoke ? torch(args[0]) : Map.of();
         List<String[]> rows = new ArrayList<>();
         Random random = new Random(1);
-        for (int[] shape : new int[][] {{1, 4, 65536, 1024}, {64, 4, 16384, 256}}) {
+        int[][] sortShapes = smoke ? new int[][] {{1, 4, 1024, 16}, {4, 4, 256, 4}} : new int[][] {{1, 4, 65536, 1024},
+            {64, 4, 16384, 256}};
+        for (int[] shape : sortShapes) {
             int n = shape[0];
             int k = shape[1];
             int l = shape[2];
@@ -69,7 +80,7 @@ public final class GpuBenchmark {
                 }
             }
         }
-        for (int l : new int[] {4096, 16384, 65536}) {
+        for (int l : smoke ? new int[] {512, 1024} : new int[] {4096, 16384, 65536}) {
             int k = 4;
             int nb = l / CHUNK;
             int[] buckets = randomBuckets(random, k * l, nb);
@@ -109,22 +120,23 @@ public final class GpuBenchmark {
             }
         }
         System.out.println();
-        System.out.println("gpu-check on " + a.device() + " (median of " + RUNS + " calls after " + WARMUP + ", CUDA events)");
+        System.out.println("gpu-check on " + a.device() + (smoke ? " (--smoke: small sizes, one call each; not a measurement)"
+                : " (median of " + runs + " calls after " + warmup + ", CUDA events)"));
         print(rows);
     }
 
-    /** Median milliseconds of {@code work} over {@link #RUNS} calls after {@link #WARMUP}. */
+    /** Median milliseconds of {@code work} over {@link #runs} calls after {@link #warmup}. */
     private static double median(Runnable work) {
-        for (int i = 0; i < WARMUP; i++) {
+        for (int i = 0; i < warmup; i++) {
             work.run();
         }
         Cuda.synchronize();
-        double[] ms = new double[RUNS];
-        for (int i = 0; i < RUNS; i++) {
+        double[] ms = new double[runs];
+        for (int i = 0; i < runs; i++) {
             ms[i] = Cuda.time(work);
         }
         Arrays.sort(ms);
-        return ms[RUNS / 2];
+        return ms[runs / 2];
     }
 
     /** PyTorch's times, from the script's lines {@code SDPA dtype L ms}: key dtype/L. */

@@ -1,0 +1,515 @@
+// driver.cpp: the CPU emulator of the CUDA driver. Built by build-emulator.sh into
+// libcuda-emulator.so, which exports the driver API calls reformer_cuda.h opens (cuInit,
+// cuMemAlloc_v2, cuLaunchKernel, ...), so that the whole Java path (Cuda, DeviceBuffer,
+// CudaBucketSort, CudaChunkedAttention, the engine's device("cuda")) runs unchanged on a machine
+// without a GPU when REFORMER_CUDA_DRIVER names this library. The kernels are the sources of
+// src/main/cuda compiled by g++ against cuda_emulator.h; a launch runs every block of the grid, one
+// block at a time, each CUDA thread a fiber (see cuda_emulator.h).
+//
+// Checks a GPU would make (and reports with CUDA's error codes): the fatbin's magic number, kernel
+// names, block size (<= 1024 threads), grid size (y and z <= 65535), dynamic shared memory (<= 48 KiB
+// unless the function's attribute allows more, <= 227 KiB), copies within an allocation. Checks a
+// GPU would not make: a guard page after every allocation (an out-of-bounds write or read past the
+// end stops the process there), fresh memory filled with 0xff bytes, warp collectives whose mask
+// names lanes that are gone, and deadlocks (named, thread by thread).
+#include "cuda_emulator.h"
+
+// The kernels, and the emulator's own checks, as build-emulator.sh rewrote them into its output
+// folder (only `extern __shared__` arrays change); <> so that the rewritten copies are the ones found.
+#include <kernels.cu>
+#include <selftest.cu>
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <thread>
+#include <utility>
+#include <vector>
+
+namespace {
+
+enum Result : int {
+    SUCCESS = 0,
+    INVALID_VALUE = 1,
+    NOT_INITIALIZED = 3,
+    INVALID_DEVICE = 101,
+    INVALID_IMAGE = 200,
+    INVALID_HANDLE = 400,
+    NOT_FOUND = 500,
+    LAUNCH_OUT_OF_RESOURCES = 701,
+    LAUNCH_FAILED = 719,
+};
+
+constexpr const char* DEVICE_NAME = "CPU emulator of CUDA (cuda-kernels/src/test/emulator, not a GPU)";
+constexpr size_t DEFAULT_SHARED = 48 * 1024;
+constexpr size_t MAX_SHARED = 227 * 1024;  // an H100's opt-in limit per block
+
+/** A kernel: its name, its address, and a call that unpacks cuLaunchKernel's argument pointers. */
+struct Kernel {
+    const char* name;
+    void* address;
+    void (*call)(void* address, void** params);
+    size_t max_dynamic_shared;
+};
+
+template <class... A, size_t... I>
+void call_indexed(void (*f)(A...), void** params, std::index_sequence<I...>) {
+    f(*static_cast<std::decay_t<A>*>(params[I])...);
+}
+
+template <class... A>
+void call_with(void* address, void** params) {
+    call_indexed(reinterpret_cast<void (*)(A...)>(address), params, std::index_sequence_for<A...>{});
+}
+
+template <class... A>
+Kernel kernel(const char* name, void (*f)(A...)) {
+    return {name, reinterpret_cast<void*>(f), &call_with<A...>, DEFAULT_SHARED};
+}
+
+#define KERNEL(name) kernel(#name, &name),
+Kernel kernels[] = {
+// every `extern "C" __global__` function of the sources, listed by build-emulator.sh
+#include <kernel_list.inc>
+};
+
+/** An allocation: what was mapped, and the bytes handed out, which end where the guard page starts. */
+struct Allocation {
+    unsigned char* mapping;
+    size_t mapped;
+    size_t bytes;
+};
+
+std::mutex lock;  // one launch or copy at a time
+std::map<uintptr_t, Allocation> allocations;
+int last_code = SUCCESS;  // the last failure, and its message for cuGetErrorString
+std::string last_error;
+bool initialised = false;
+int context_tag;  // the primary context's handle: its address
+
+size_t page() { return size_t(sysconf(_SC_PAGESIZE)); }
+
+size_t round_up(size_t n, size_t to) { return (n + to - 1) / to * to; }
+
+/** Whether [p, p + n) lies inside one allocation. */
+bool inside(uintptr_t p, size_t n) {
+    auto it = allocations.upper_bound(p);
+    if (it == allocations.begin()) {
+        return false;
+    }
+    --it;
+    return p >= it->first && p + n <= it->first + it->second.bytes;
+}
+
+Result fail(Result r, std::string message) {
+    last_code = r;
+    last_error = std::move(message);
+    return r;
+}
+
+constexpr size_t STACK = 256 * 1024;  // per fiber; the kernels' local arrays take a few KiB
+
+/** The fibers' stacks, kept between launches, each above a guard page that stops an overflow there. */
+std::vector<unsigned char*> stacks;
+
+unsigned char* stack_of(unsigned t) {
+    while (stacks.size() <= t) {
+        void* m = mmap(nullptr, STACK + page(), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (m == MAP_FAILED) {
+            std::perror("cuda emulator: mmap of a fiber stack");
+            std::abort();
+        }
+        mprotect(m, page(), PROT_NONE);
+        stacks.push_back(static_cast<unsigned char*>(m) + page());
+    }
+    return stacks[t];
+}
+
+const Kernel* running_kernel;
+void** running_params;
+
+/** A fiber's life: the kernel, once, for the block; then it counts as returned. */
+void fiber_main(int t) {
+    running_kernel->call(running_kernel->address, running_params);
+    emu::block->fibers[t].state = emu::State::DONE;
+}  // returns to the scheduler through uc_link
+
+/** Where a fiber stands, in words. */
+std::string place(const emu::Fiber& f) {
+    switch (f.state) {
+        case emu::State::AT_BLOCK: return "at __syncthreads";
+        case emu::State::AT_WARP: return std::string("in ") + f.where;
+        case emu::State::DONE: return "returned";
+        default: return "running";
+    }
+}
+
+/** Where the threads of a stuck block stand, as runs of threads in the same place: "threads 0..15 at __syncthreads". */
+std::string stuck(const emu::Block& b) {
+    std::string text;
+    int runs = 0;
+    for (unsigned t = 0; t < b.threads;) {
+        unsigned end = t;
+        while (end + 1 < b.threads && place(b.fibers[end + 1]) == place(b.fibers[t])) {
+            end++;
+        }
+        if (runs++ < 8) {
+            text += (text.empty() ? "" : ", ") +
+                    (end == t ? "thread " + std::to_string(t) : "threads " + std::to_string(t) + ".." + std::to_string(end)) +
+                    " " + place(b.fibers[t]);
+        } else if (runs == 9) {
+            text += ", ...";
+        }
+        t = end + 1;
+    }
+    return text;
+}
+
+/**
+ * Releases what can go on once every fiber waits or has returned: the block's barrier when all the
+ * threads still running wait there; else, in each warp, the lanes of a collective whose mask names
+ * only lanes waiting in it with that mask. False when nothing can be released: a deadlock.
+ */
+bool release(emu::Block& b) {
+    bool all_at_block = true;
+    for (unsigned t = 0; t < b.threads; t++) {
+        emu::State s = b.fibers[t].state;
+        all_at_block &= s == emu::State::AT_BLOCK || s == emu::State::DONE;
+    }
+    if (all_at_block) {
+        for (unsigned t = 0; t < b.threads; t++) {
+            if (b.fibers[t].state == emu::State::AT_BLOCK) {
+                b.fibers[t].state = emu::State::READY;
+            }
+        }
+        return true;
+    }
+    bool released = false;
+    for (unsigned w = 0; 32 * w < b.threads; w++) {
+        emu::Fiber* lanes = b.fibers + 32 * w;
+        unsigned exists = b.threads - 32 * w >= 32 ? 0xffffffffu : (1u << (b.threads - 32 * w)) - 1;
+        for (unsigned l = 0; l < 32; l++) {
+            if (!(exists >> l & 1u) || lanes[l].state != emu::State::AT_WARP) {
+                continue;
+            }
+            const unsigned mask = lanes[l].mask;
+            bool ready = (mask >> l & 1u) != 0;
+            for (unsigned m = 0; m < 32 && ready; m++) {
+                if (mask >> m & 1u) {
+                    ready = (exists >> m & 1u) && lanes[m].state == emu::State::AT_WARP && lanes[m].mask == mask;
+                }
+            }
+            if (!ready) {
+                continue;
+            }
+            uint64_t brought[32] = {};
+            for (unsigned m = 0; m < 32; m++) {
+                if (mask >> m & 1u) {
+                    brought[m] = lanes[m].posted;
+                }
+            }
+            for (unsigned m = 0; m < 32; m++) {
+                if (mask >> m & 1u) {
+                    std::memcpy(lanes[m].seen, brought, sizeof brought);
+                    if (std::strcmp(lanes[m].where, lanes[l].where) != 0) {
+                        emu::fail(std::string("lanes of warp ") + std::to_string(w) + " meet in different collectives: " +
+                                  lanes[l].where + " and " + lanes[m].where);
+                    }
+                    lanes[m].state = emu::State::READY;
+                }
+            }
+            released = true;
+        }
+    }
+    return released;
+}
+
+/** A wait that can never be released: a collective's mask naming a lane that has returned or does not exist. */
+std::string impossible(const emu::Block& b) {
+    for (unsigned t = 0; t < b.threads; t++) {
+        const emu::Fiber& f = b.fibers[t];
+        if (f.state != emu::State::AT_WARP) {
+            continue;
+        }
+        unsigned w = t / 32;
+        for (unsigned m = 0; m < 32; m++) {
+            if (f.mask >> m & 1u) {
+                unsigned other = 32 * w + m;
+                if (other >= b.threads || b.fibers[other].state == emu::State::DONE) {
+                    char text[200];
+                    std::snprintf(text, sizeof text, "%s with mask 0x%08x in warp %u names lane %u, which %s", f.where, f.mask,
+                                  w, m, other >= b.threads ? "does not exist" : "has returned");
+                    return text;
+                }
+            }
+        }
+    }
+    return "";
+}
+
+/** Runs every block of the grid, one after another, each as a set of fibers on this thread. */
+Result run_blocks(const Kernel& k, dim3 grid, dim3 block_size, size_t shared, void** params) {
+    const unsigned threads = block_size.x * block_size.y * block_size.z;
+    std::vector<emu::Fiber> fibers(threads);
+    std::vector<unsigned char> dynamic(std::max<size_t>(shared, 1));
+    emu::Block b;
+    b.fibers = fibers.data();
+    b.threads = threads;
+    b.dynamic_shared = dynamic.data();
+    emu::block = &b;
+    emu::error.clear();
+    running_kernel = &k;
+    running_params = params;
+    blockDim = block_size;
+    gridDim = grid;
+    const unsigned long long blocks = 1ull * grid.x * grid.y * grid.z;
+    for (unsigned long long n = 0; n < blocks; n++) {
+        blockIdx = {unsigned(n % grid.x), unsigned(n / grid.x % grid.y), unsigned(n / (1ull * grid.x * grid.y))};
+        std::memset(dynamic.data(), 0xff, dynamic.size());
+        for (unsigned t = 0; t < threads; t++) {
+            emu::Fiber& f = fibers[t];
+            f.state = emu::State::READY;
+            getcontext(&f.context);
+            f.context.uc_stack.ss_sp = stack_of(t);
+            f.context.uc_stack.ss_size = STACK;
+            f.context.uc_link = &b.scheduler;
+            makecontext(&f.context, reinterpret_cast<void (*)()>(&fiber_main), 1, int(t));
+        }
+        for (;;) {
+            bool any_left = false;
+            for (unsigned t = 0; t < threads; t++) {
+                if (fibers[t].state == emu::State::READY) {
+                    emu::linear_thread = t;
+                    threadIdx = {t % block_size.x, t / block_size.x % block_size.y, t / (block_size.x * block_size.y)};
+                    swapcontext(&b.scheduler, &fibers[t].context);
+                }
+                any_left |= fibers[t].state != emu::State::DONE;
+            }
+            if (!any_left) {
+                break;
+            }
+            if (!release(b)) {
+                std::string why = impossible(b);
+                emu::fail(!why.empty() ? why : "deadlock in block (" + std::to_string(blockIdx.x) + ", " + std::to_string(blockIdx.y) + ", " +
+                          std::to_string(blockIdx.z) + "): " + stuck(b));
+                break;
+            }
+        }
+        if (!emu::error.empty()) {
+            break;
+        }
+    }
+    emu::block = nullptr;
+    return emu::error.empty() ? SUCCESS : fail(LAUNCH_FAILED, emu::error + " (kernel " + k.name + ")");
+}
+
+/** Runs the launch on a thread of its own, so that no JVM thread ever runs on a fiber's stack. */
+Result run(const Kernel& k, dim3 grid, dim3 block_size, size_t shared, void** params) {
+    Result r = SUCCESS;
+    std::thread worker([&] { r = run_blocks(k, grid, block_size, shared, params); });
+    worker.join();
+    return r;
+}
+
+struct Event {
+    std::chrono::steady_clock::time_point at;
+};
+
+}  // namespace
+
+extern "C" {
+
+int cuInit(unsigned) {
+    initialised = true;
+    return SUCCESS;
+}
+
+int cuDeviceGetCount(int* count) {
+    *count = 1;
+    return initialised ? SUCCESS : NOT_INITIALIZED;
+}
+
+int cuDeviceGet(int* device, int ordinal) {
+    if (ordinal != 0) {
+        return INVALID_DEVICE;
+    }
+    *device = 0;
+    return SUCCESS;
+}
+
+int cuDeviceGetName(char* name, int length, int) {
+    std::snprintf(name, size_t(length), "%s", DEVICE_NAME);
+    return SUCCESS;
+}
+
+int cuDeviceGetAttribute(int* value, int, int) {
+    *value = 0;
+    return SUCCESS;
+}
+
+int cuDevicePrimaryCtxRetain(void** context, int) {
+    *context = &context_tag;
+    return SUCCESS;
+}
+
+int cuCtxSetCurrent(void* context) { return context == &context_tag ? SUCCESS : INVALID_VALUE; }
+
+int cuCtxSynchronize() { return SUCCESS; }  // launches run to the end before they return
+
+int cuModuleLoadData(void** module, const void* image) {
+    uint32_t magic = 0;
+    if (image) {
+        std::memcpy(&magic, image, 4);
+    }
+    if (magic != 0xBA55ED50u) {  // a fatbin's first word
+        return fail(INVALID_IMAGE, "cuda emulator: the module image is not a fatbin");
+    }
+    *module = kernels;
+    return SUCCESS;
+}
+
+int cuModuleGetFunction(void** function, void* module, const char* name) {
+    if (module != kernels) {
+        return INVALID_HANDLE;
+    }
+    for (Kernel& k : kernels) {
+        if (std::strcmp(k.name, name) == 0) {
+            *function = &k;
+            return SUCCESS;
+        }
+    }
+    return fail(NOT_FOUND, std::string("cuda emulator: no kernel named ") + name);
+}
+
+int cuFuncSetAttribute(void* function, int attribute, int value) {
+    if (attribute == 8 /* CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES */) {
+        if (value < 0 || size_t(value) > MAX_SHARED) {
+            return INVALID_VALUE;
+        }
+        static_cast<Kernel*>(function)->max_dynamic_shared = size_t(value);
+    }
+    return SUCCESS;
+}
+
+int cuMemAlloc_v2(unsigned long long* pointer, size_t bytes) {
+    if (bytes == 0) {
+        return INVALID_VALUE;
+    }
+    size_t usable = round_up(bytes, page());
+    size_t mapped = usable + page();
+    void* m = mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED) {
+        return 2;  // CUDA_ERROR_OUT_OF_MEMORY
+    }
+    auto* base = static_cast<unsigned char*>(m);
+    mprotect(base + usable, page(), PROT_NONE);
+    unsigned char* p = base + usable - round_up(bytes, 16);  // ends 16-byte aligned, at most 15 bytes before the guard
+    std::memset(p, 0xff, round_up(bytes, 16));
+    std::lock_guard<std::mutex> g(lock);
+    allocations[uintptr_t(p)] = {base, mapped, bytes};
+    *pointer = uintptr_t(p);
+    return SUCCESS;
+}
+
+int cuMemFree_v2(unsigned long long pointer) {
+    std::lock_guard<std::mutex> g(lock);
+    auto it = allocations.find(uintptr_t(pointer));
+    if (it == allocations.end()) {
+        return INVALID_VALUE;
+    }
+    munmap(it->second.mapping, it->second.mapped);
+    allocations.erase(it);
+    return SUCCESS;
+}
+
+int cuMemcpyHtoD_v2(unsigned long long device, const void* host, size_t bytes) {
+    std::lock_guard<std::mutex> g(lock);
+    if (!inside(uintptr_t(device), bytes)) {
+        return fail(INVALID_VALUE, "cuda emulator: a copy to the device runs outside its allocation");
+    }
+    std::memcpy(reinterpret_cast<void*>(device), host, bytes);
+    return SUCCESS;
+}
+
+int cuMemcpyDtoH_v2(void* host, unsigned long long device, size_t bytes) {
+    std::lock_guard<std::mutex> g(lock);
+    if (!inside(uintptr_t(device), bytes)) {
+        return fail(INVALID_VALUE, "cuda emulator: a copy from the device runs outside its allocation");
+    }
+    std::memcpy(host, reinterpret_cast<const void*>(device), bytes);
+    return SUCCESS;
+}
+
+int cuMemsetD8_v2(unsigned long long device, unsigned char value, size_t bytes) {
+    std::lock_guard<std::mutex> g(lock);
+    if (!inside(uintptr_t(device), bytes)) {
+        return fail(INVALID_VALUE, "cuda emulator: a memset runs outside its allocation");
+    }
+    std::memset(reinterpret_cast<void*>(device), value, bytes);
+    return SUCCESS;
+}
+
+int cuLaunchKernel(void* function, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz,
+                   unsigned shared, void* stream, void** params, void** extra) {
+    const Kernel& k = *static_cast<Kernel*>(function);
+    if (stream || extra || !params) {
+        return fail(INVALID_VALUE, "cuda emulator: launches take the default stream and kernelParams only");
+    }
+    if (bx * by * bz == 0 || bx * by * bz > 1024 || bz > 64) {
+        return fail(INVALID_VALUE, "cuda emulator: block size " + std::to_string(bx) + "x" + std::to_string(by) + "x" +
+                                        std::to_string(bz) + " (at most 1024 threads)");
+    }
+    if (gx == 0 || gy == 0 || gz == 0 || gy > 65535 || gz > 65535) {
+        return fail(INVALID_VALUE, "cuda emulator: grid " + std::to_string(gx) + "x" + std::to_string(gy) + "x" +
+                                        std::to_string(gz) + " (y and z at most 65535)");
+    }
+    if (shared > k.max_dynamic_shared) {
+        return fail(LAUNCH_OUT_OF_RESOURCES, "cuda emulator: " + std::to_string(shared) + " bytes of dynamic shared memory for " +
+                                                 k.name + ", allowed " + std::to_string(k.max_dynamic_shared));
+    }
+    std::lock_guard<std::mutex> g(lock);
+    auto start = std::chrono::steady_clock::now();
+    Result r = run(k, {gx, gy, gz}, {bx, by, bz}, shared, params);
+    if (std::getenv("REFORMER_CUDA_EMULATOR_TRACE")) {  // one line per launch, for finding slow emulation
+        std::fprintf(stderr, "cuda emulator: %s grid %ux%ux%u block %u: %.1f ms\n", k.name, gx, gy, gz, bx * by * bz,
+                     std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+    }
+    return r;  // unlike a GPU's, the emulator's context survives a failed kernel: tests go on
+}
+
+int cuEventCreate(void** event, unsigned) {
+    *event = new Event();
+    return SUCCESS;
+}
+
+int cuEventRecord(void* event, void*) {
+    static_cast<Event*>(event)->at = std::chrono::steady_clock::now();
+    return SUCCESS;
+}
+
+int cuEventSynchronize(void*) { return SUCCESS; }
+
+int cuEventElapsedTime(float* ms, void* start, void* end) {
+    *ms = std::chrono::duration<float, std::milli>(static_cast<Event*>(end)->at - static_cast<Event*>(start)->at).count();
+    return SUCCESS;
+}
+
+int cuEventDestroy_v2(void* event) {
+    delete static_cast<Event*>(event);
+    return SUCCESS;
+}
+
+int cuGetErrorString(int code, const char** text) {
+    static thread_local std::string message;
+    {
+        std::lock_guard<std::mutex> g(lock);
+        message = code == last_code ? last_error : "cuda emulator: error " + std::to_string(code);
+    }
+    *text = message.c_str();
+    return SUCCESS;
+}
+
+}  // extern "C"
