@@ -20,8 +20,17 @@
 //       sum, rescaled accumulator) in registers. The backward recomputes the logits from the
 //       saved logsumexp and adds the gradients of keys and values with global atomics, so its
 //       sums are not bit-reproducible run to run (within float32 rounding of each other).
-//
-// Launch: grid (n, N), block (C), dynamic shared memory 2*32*D floats + 64 ints.
+//       Launch: grid (n, N), block (C), dynamic shared memory 2*32*D floats + 64 ints.
+//   v2  D/32 threads per query (each owns 32 of its numbers, read from shared memory as float4s),
+//       so registers hold a thread's part of q and its accumulators without spilling; dot products
+//       add up across those threads with shuffles. The backward has no atomics: a query-side
+//       kernel writes dq per item (and delta = dOut . out per item), a key-side kernel, one
+//       thread group per key slot looping over the queries whose window holds it, writes dk and dv
+//       per item, and sum_rounds adds the K rounds of each position in a fixed order. So v2's
+//       gradients are the same bits every run. v1's backward made 2*D same-address atomics per
+//       (query, key) pair.
+//       Launch: grid (n, N), block (C * D/32) <= 256 threads, C a multiple of 32/(D/32); dynamic
+//       shared memory 2*32*D floats + 64 ints (forward, query side) or + 128 words (key side).
 
 #include <cmath>
 #include <cstdint>
@@ -264,6 +273,377 @@ extern "C" __global__ void chunked_attention_backward_v1_d128(const float* q, co
                                                               const float* d_lse, float* dq, float* d_keys, float* dv,
                                                               WINDOW_ARGS) {
     backward_v1<128>(WINDOW, q, keys, v, sorted, padding, out, lse, d_out, d_lse, dq, d_keys, dv);
+}
+
+// ---- v2 -------------------------------------------------------------------------------------------
+
+namespace {
+
+/**
+ * v2's division of a query's (or key's) D numbers among WAYS = D/32 adjacent threads: each owns 32,
+ * in eight groups of four interleaved with the others' (thread `part` owns dimensions 4*(g*WAYS +
+ * part) .. +3 for g = 0..7), so the threads of a warp read neighbouring 16-byte words of a shared
+ * row, without bank conflicts. A dot product is each thread's partial sum, added up across the WAYS
+ * threads by shuffles.
+ */
+template <int D>
+struct Split {
+    static constexpr int WAYS = D / 32;
+    static constexpr int GROUPS = 8;
+
+    __device__ static int dim(int g, int part) { return 4 * (g * WAYS + part); }
+
+    /** The sum of x over the WAYS threads of one query or key (adjacent lanes), in every one of them. */
+    __device__ static float sum(float x, unsigned lanes) {
+#pragma unroll
+        for (int offset = 1; offset < WAYS; offset <<= 1) {
+            x += __shfl_xor_sync(lanes, x, offset);
+        }
+        return x;
+    }
+
+    /** This thread's 32 numbers of row `row` (D floats at `base`), as eight float4s. */
+    __device__ static void load(const float* __restrict__ base, int part, float4 (&out)[GROUPS]) {
+#pragma unroll
+        for (int g = 0; g < GROUPS; g++) {
+            out[g] = *reinterpret_cast<const float4*>(base + dim(g, part));
+        }
+    }
+
+    __device__ static void store(float* __restrict__ base, int part, const float4 (&in)[GROUPS]) {
+#pragma unroll
+        for (int g = 0; g < GROUPS; g++) {
+            *reinterpret_cast<float4*>(base + dim(g, part)) = in[g];
+        }
+    }
+
+    /** This thread's part of a . b, with b a row of shared memory. */
+    __device__ static float partial_dot(const float4 (&a)[GROUPS], const float* b, int part) {
+        float s = 0.f;
+#pragma unroll
+        for (int g = 0; g < GROUPS; g++) {
+            float4 y = *reinterpret_cast<const float4*>(b + dim(g, part));
+            s = fmaf(a[g].x, y.x, s);
+            s = fmaf(a[g].y, y.y, s);
+            s = fmaf(a[g].z, y.z, s);
+            s = fmaf(a[g].w, y.w, s);
+        }
+        return s;
+    }
+
+    /** acc = acc * keep + weight * row, on this thread's numbers of a shared-memory row. */
+    __device__ static void scale_add(float4 (&acc)[GROUPS], float keep, float weight, const float* row, int part) {
+#pragma unroll
+        for (int g = 0; g < GROUPS; g++) {
+            float4 y = *reinterpret_cast<const float4*>(row + dim(g, part));
+            acc[g].x = fmaf(acc[g].x, keep, weight * y.x);
+            acc[g].y = fmaf(acc[g].y, keep, weight * y.y);
+            acc[g].z = fmaf(acc[g].z, keep, weight * y.z);
+            acc[g].w = fmaf(acc[g].w, keep, weight * y.w);
+        }
+    }
+
+    __device__ static void zero(float4 (&acc)[GROUPS]) {
+#pragma unroll
+        for (int g = 0; g < GROUPS; g++) {
+            acc[g] = make_float4(0.f, 0.f, 0.f, 0.f);
+        }
+    }
+};
+
+/** The lanes of the calling thread's warp that exist (a block's last warp may be partial). */
+__device__ __forceinline__ unsigned warp_lanes() {
+    int first = threadIdx.x & ~31;
+    int count = min(32, (int)blockDim.x - first);
+    return count == 32 ? 0xffffffffu : (1u << count) - 1u;
+}
+
+/** The masks of chunked_attention.cu's contract, for a logit whose dot product is already known. */
+__device__ __forceinline__ float masked_logit(const Window& w, const uint8_t* __restrict__ padding, int row, int t, int p,
+                                              bool outside, float dot, bool* is_dot) {
+    *is_dot = false;
+    if (w.shared && p == t) {
+        return w.self_mask;
+    }
+    if ((w.causal && p > t) || (padding && padding[(size_t)row * w.length + p]) || outside) {
+        return FORBIDDEN;
+    }
+    *is_dot = true;
+    return w.scale * dot;
+}
+
+/**
+ * v2 forward. Block (chunk, row) of C * WAYS threads: thread (slot, part) holds its part of one
+ * query and of its output accumulator in registers; the window's keys and values pass through
+ * shared memory in tiles of 32 as in v1. Every thread of a warp runs every shuffle, masked logit or
+ * not, so the shuffles never diverge.
+ */
+template <int D>
+__device__ void forward_v2(Window w, const float* __restrict__ q, const float* __restrict__ keys,
+                           const float* __restrict__ v, const int32_t* __restrict__ sorted,
+                           const uint8_t* __restrict__ padding, float* __restrict__ out, float* __restrict__ lse) {
+    using S = Split<D>;
+    extern __shared__ float smem[];
+    const Tile<D> tile(smem);
+    const int slot = threadIdx.x / S::WAYS;
+    const int part = threadIdx.x % S::WAYS;
+    const unsigned lanes = warp_lanes();
+    const int row = blockIdx.y;
+    const int c = blockIdx.x;
+    const int items = w.items();
+    const int item = item_at(sorted, row, items, c * w.chunk + slot);
+    const int t = item % w.length;
+    float4 qr[S::GROUPS];
+    float4 acc[S::GROUPS];
+    S::load(q + ((size_t)row * w.length + t) * D, part, qr);
+    S::zero(acc);
+    float m = -INFINITY;
+    float l = 0.f;
+    const int window = w.size();
+    for (int j0 = 0; j0 < window; j0 += TILE) {
+        load_tile<D>(w, keys, v, sorted, row, c, j0, tile.ks, tile.vs, tile.ps, tile.outside);
+        __syncthreads();
+        const int count = min(TILE, window - j0);
+        for (int jj = 0; jj < count; jj++) {
+            float dot = S::sum(S::partial_dot(qr, tile.ks + jj * D, part), lanes);
+            bool is_dot;
+            float logit = masked_logit(w, padding, row, t, tile.ps[jj], tile.outside[jj], dot, &is_dot);
+            float next = fmaxf(m, logit);
+            float rescale = expf(m - next);
+            float p = expf(logit - next);
+            l = l * rescale + p;
+            S::scale_add(acc, rescale, p, tile.vs + jj * D, part);
+            m = next;
+        }
+        __syncthreads();
+    }
+    const float inv = 1.f / l;
+#pragma unroll
+    for (int g = 0; g < S::GROUPS; g++) {
+        acc[g].x *= inv;
+        acc[g].y *= inv;
+        acc[g].z *= inv;
+        acc[g].w *= inv;
+    }
+    S::store(out + ((size_t)row * items + item) * D, part, acc);
+    if (part == 0) {
+        lse[(size_t)row * items + item] = m + logf(l);
+    }
+}
+
+/**
+ * v2 backward, query side. Block (chunk, row) of C * WAYS threads, each with its part of one query,
+ * of that item's output gradient and of its query gradient: dq of item i = sum over the window of
+ * d_logit * k. Writes dq per item (no atomics: sum_rounds adds the rounds in a fixed order), and
+ * delta = dOut . out per item, which the key side needs.
+ */
+template <int D>
+__device__ void backward_queries_v2(Window w, const float* __restrict__ q, const float* __restrict__ keys,
+                                    const float* __restrict__ v, const int32_t* __restrict__ sorted,
+                                    const uint8_t* __restrict__ padding, const float* __restrict__ out,
+                                    const float* __restrict__ lse, const float* __restrict__ d_out,
+                                    const float* __restrict__ d_lse, float* __restrict__ dq_items,
+                                    float* __restrict__ deltas) {
+    using S = Split<D>;
+    extern __shared__ float smem[];
+    const Tile<D> tile(smem);
+    const int slot = threadIdx.x / S::WAYS;
+    const int part = threadIdx.x % S::WAYS;
+    const unsigned lanes = warp_lanes();
+    const int row = blockIdx.y;
+    const int c = blockIdx.x;
+    const int items = w.items();
+    const int item = item_at(sorted, row, items, c * w.chunk + slot);
+    const int t = item % w.length;
+    const size_t io = (size_t)row * items + item;
+    float4 qr[S::GROUPS];
+    float4 g[S::GROUPS];
+    float4 o[S::GROUPS];
+    float4 dqr[S::GROUPS];
+    S::load(q + ((size_t)row * w.length + t) * D, part, qr);
+    S::load(d_out + io * D, part, g);
+    S::load(out + io * D, part, o);
+    S::zero(dqr);
+    float own = 0.f;
+#pragma unroll
+    for (int k = 0; k < S::GROUPS; k++) {
+        own = fmaf(g[k].x, o[k].x, fmaf(g[k].y, o[k].y, fmaf(g[k].z, o[k].z, fmaf(g[k].w, o[k].w, own))));
+    }
+    const float delta = S::sum(own, lanes);
+    if (part == 0) {
+        deltas[io] = delta;
+    }
+    const float my_lse = lse[io];
+    const float my_dlse = d_lse[io];
+    const int window = w.size();
+    const bool all_forbidden = my_lse == FORBIDDEN;  // see backward_v1
+    for (int j0 = 0; j0 < window; j0 += TILE) {
+        load_tile<D>(w, keys, v, sorted, row, c, j0, tile.ks, tile.vs, tile.ps, tile.outside);
+        __syncthreads();
+        const int count = min(TILE, window - j0);
+        for (int jj = 0; jj < count; jj++) {
+            float dot = S::sum(S::partial_dot(qr, tile.ks + jj * D, part), lanes);
+            float dp = S::sum(S::partial_dot(g, tile.vs + jj * D, part), lanes);
+            bool is_dot;
+            float logit = masked_logit(w, padding, row, t, tile.ps[jj], tile.outside[jj], dot, &is_dot);
+            float p = all_forbidden ? 1.f / window : expf(logit - my_lse);
+            float d_logit = is_dot ? w.scale * p * (dp - delta + my_dlse) : 0.f;
+            S::scale_add(dqr, 1.f, d_logit, tile.ks + jj * D, part);
+        }
+        __syncthreads();
+    }
+    S::store(dq_items + io * D, part, dqr);
+}
+
+/** v2 key side's shared tile: 32 queries of one chunk, their output gradients, and per query its
+ *  position, logsumexp, its gradient and delta. */
+template <int D>
+struct QueryTile {
+    float* qs;
+    float* gs;
+    int* ts;
+    float* lses;
+    float* dlses;
+    float* deltas;
+
+    __device__ explicit QueryTile(float* smem)
+        : qs(smem), gs(smem + TILE * D), ts(reinterpret_cast<int*>(smem + 2 * TILE * D)), lses(smem + 2 * TILE * D + TILE),
+          dlses(lses + TILE), deltas(dlses + TILE) {}
+};
+
+/**
+ * v2 backward, key side. Block (key chunk, row) of C * WAYS threads, each with its part of one key
+ * slot's key, value, and their gradients: dk = sum of d_logit * q and dv = sum of p * dOut over the
+ * queries whose window holds the slot, which are those of chunks kc - after .. kc + before (with
+ * the window's wrap-around). Recomputes each logit as the query side does, from the saved logsumexp,
+ * and writes dk and dv per item, so no two threads write one address and no atomics are needed.
+ */
+template <int D>
+__device__ void backward_keys_v2(Window w, const float* __restrict__ q, const float* __restrict__ keys,
+                                 const float* __restrict__ v, const int32_t* __restrict__ sorted,
+                                 const uint8_t* __restrict__ padding, const float* __restrict__ lse,
+                                 const float* __restrict__ d_out, const float* __restrict__ d_lse,
+                                 const float* __restrict__ deltas, float* __restrict__ dk_items,
+                                 float* __restrict__ dv_items) {
+    using S = Split<D>;
+    extern __shared__ float smem[];
+    const QueryTile<D> tile(smem);
+    const int slot = threadIdx.x / S::WAYS;
+    const int part = threadIdx.x % S::WAYS;
+    const unsigned lanes = warp_lanes();
+    const int row = blockIdx.y;
+    const int kc = blockIdx.x;
+    const int items = w.items();
+    const int chunks = w.chunks();
+    const int window = w.size();
+    const int item = item_at(sorted, row, items, kc * w.chunk + slot);
+    const int p = item % w.length;
+    float4 kr[S::GROUPS];
+    float4 vr[S::GROUPS];
+    float4 dk[S::GROUPS];
+    float4 dv[S::GROUPS];
+    S::load(keys + ((size_t)row * w.length + p) * D, part, kr);
+    S::load(v + ((size_t)row * w.length + p) * D, part, vr);
+    S::zero(dk);
+    S::zero(dv);
+    for (int o = 0; o <= w.before + w.after; o++) {
+        // the query chunk whose window holds key chunk kc as its neighbour number o
+        const int unwrapped = kc - o + w.before;
+        const int qc = ((unwrapped % chunks) + chunks) % chunks;
+        const int neighbour = qc + o - w.before;
+        const bool outside = !w.cyclic && (neighbour < 0 || neighbour >= chunks);
+        for (int i0 = 0; i0 < w.chunk; i0 += TILE) {
+            const int count = min(TILE, w.chunk - i0);
+            for (int idx = threadIdx.x; idx < count * D; idx += blockDim.x) {
+                int ii = idx / D;
+                int e = idx % D;
+                int qi = item_at(sorted, row, items, qc * w.chunk + i0 + ii);
+                int t = qi % w.length;
+                size_t io = (size_t)row * items + qi;
+                tile.qs[ii * D + e] = q[((size_t)row * w.length + t) * D + e];
+                tile.gs[ii * D + e] = d_out[io * D + e];
+                if (e == 0) {
+                    tile.ts[ii] = t;
+                    tile.lses[ii] = lse[io];
+                    tile.dlses[ii] = d_lse[io];
+                    tile.deltas[ii] = deltas[io];
+                }
+            }
+            __syncthreads();
+            for (int ii = 0; ii < count; ii++) {
+                float dot = S::sum(S::partial_dot(kr, tile.qs + ii * D, part), lanes);
+                float dp = S::sum(S::partial_dot(vr, tile.gs + ii * D, part), lanes);
+                bool is_dot;
+                float logit = masked_logit(w, padding, row, tile.ts[ii], p, outside, dot, &is_dot);
+                float lse_i = tile.lses[ii];
+                float prob = lse_i == FORBIDDEN ? 1.f / window : expf(logit - lse_i);
+                float d_logit = is_dot ? w.scale * prob * (dp - tile.deltas[ii] + tile.dlses[ii]) : 0.f;
+                S::scale_add(dv, 1.f, prob, tile.gs + ii * D, part);
+                S::scale_add(dk, 1.f, d_logit, tile.qs + ii * D, part);
+            }
+            __syncthreads();
+        }
+    }
+    const size_t io = (size_t)row * items + item;
+    S::store(dk_items + io * D, part, dk);
+    S::store(dv_items + io * D, part, dv);
+}
+
+}  // namespace
+
+extern "C" __global__ void __launch_bounds__(256) chunked_attention_forward_v2_d64(const float* q, const float* keys, const float* v,
+                                                            const int32_t* sorted, const uint8_t* padding, float* out,
+                                                            float* lse, WINDOW_ARGS) {
+    forward_v2<64>(WINDOW, q, keys, v, sorted, padding, out, lse);
+}
+
+extern "C" __global__ void __launch_bounds__(256) chunked_attention_forward_v2_d128(const float* q, const float* keys, const float* v,
+                                                             const int32_t* sorted, const uint8_t* padding, float* out,
+                                                             float* lse, WINDOW_ARGS) {
+    forward_v2<128>(WINDOW, q, keys, v, sorted, padding, out, lse);
+}
+
+extern "C" __global__ void __launch_bounds__(256) chunked_attention_backward_queries_v2_d64(
+    const float* q, const float* keys, const float* v, const int32_t* sorted, const uint8_t* padding, const float* out,
+    const float* lse, const float* d_out, const float* d_lse, float* dq_items, float* deltas, WINDOW_ARGS) {
+    backward_queries_v2<64>(WINDOW, q, keys, v, sorted, padding, out, lse, d_out, d_lse, dq_items, deltas);
+}
+
+extern "C" __global__ void __launch_bounds__(256) chunked_attention_backward_queries_v2_d128(
+    const float* q, const float* keys, const float* v, const int32_t* sorted, const uint8_t* padding, const float* out,
+    const float* lse, const float* d_out, const float* d_lse, float* dq_items, float* deltas, WINDOW_ARGS) {
+    backward_queries_v2<128>(WINDOW, q, keys, v, sorted, padding, out, lse, d_out, d_lse, dq_items, deltas);
+}
+
+extern "C" __global__ void __launch_bounds__(256) chunked_attention_backward_keys_v2_d64(
+    const float* q, const float* keys, const float* v, const int32_t* sorted, const uint8_t* padding, const float* lse,
+    const float* d_out, const float* d_lse, const float* deltas, float* dk_items, float* dv_items, WINDOW_ARGS) {
+    backward_keys_v2<64>(WINDOW, q, keys, v, sorted, padding, lse, d_out, d_lse, deltas, dk_items, dv_items);
+}
+
+extern "C" __global__ void __launch_bounds__(256) chunked_attention_backward_keys_v2_d128(
+    const float* q, const float* keys, const float* v, const int32_t* sorted, const uint8_t* padding, const float* lse,
+    const float* d_out, const float* d_lse, const float* deltas, float* dk_items, float* dv_items, WINDOW_ARGS) {
+    backward_keys_v2<128>(WINDOW, q, keys, v, sorted, padding, lse, d_out, d_lse, deltas, dk_items, dv_items);
+}
+
+// grid (ceil(N*L*D / 256)), block (256). total[n, t, :] = sum over r = 0..K-1, in that order, of
+// items[n, r*L + t, :]: the per-item gradients of v2's backward, added up the same way every run.
+extern "C" __global__ void sum_rounds(const float* __restrict__ items, float* __restrict__ total, int rows, int rounds,
+                                      int length, int d) {
+    size_t idx = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
+    size_t per_row = (size_t)length * d;
+    if (idx >= (size_t)rows * per_row) {
+        return;
+    }
+    size_t row = idx / per_row;
+    size_t within = idx % per_row;  // t * d + e
+    const float* x = items + row * rounds * per_row + within;
+    float s = 0.f;
+    for (int r = 0; r < rounds; r++) {
+        s += x[(size_t)r * per_row];
+    }
+    total[idx] = s;
 }
 
 // ---- shared-QK keys ------------------------------------------------------------------------------

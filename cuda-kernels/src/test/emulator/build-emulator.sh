@@ -23,8 +23,10 @@ mkdir -p "$out/src"
 for f in "$cuda"/*.cu "$here"/selftest.cu; do
     sed -E 's/extern __shared__ ([A-Za-z0-9_]+) ([A-Za-z0-9_]+)\[\];/\1* \2 = emu::dynamic_shared<\1>();/' "$f" >"$out/src/$(basename "$f")"
 done
-grep -hoE 'extern "C" __global__ void [A-Za-z0-9_]+' "$cuda"/*.cu "$here"/selftest.cu | awk '{print "KERNEL(" $5 ")"}' >"$out/src/kernel_list.inc"
-g++ -std=c++17 -O2 -march=native -g -fPIC -shared -pthread -Wall -Wno-unused-function -Wno-unknown-pragmas -I"$out/src" -I"$here" \
+# every kernel's name: the word before "(" on an `extern "C" __global__ void [__launch_bounds__(...)]` line
+grep -hoE 'extern "C" __global__ void (__launch_bounds__\([0-9, ]+\) )?[A-Za-z0-9_]+\(' "$cuda"/*.cu "$here"/selftest.cu |
+    sed -E 's/.* ([A-Za-z0-9_]+)\($/KERNEL(\1)/' >"$out/src/kernel_list.inc"
+g++ -std=c++17 -O2 -march=native -fno-strict-aliasing -g -fPIC -shared -pthread -Wall -Wno-unused-function -Wno-unknown-pragmas -I"$out/src" -I"$here" \
     -o "$target.tmp" "$here/driver.cpp"
 mv "$target.tmp" "$target"
 echo "cuda-kernels: built $(basename "$target") ($(grep -c KERNEL "$out/src/kernel_list.inc") kernels) with $(g++ --version | head -1)"

@@ -2,7 +2,8 @@
 // run them on the CPU, so that their logic is tested on machines without a GPU (driver.cpp puts
 // them behind the driver API; build-emulator.sh compiles both).
 //
-// Every CUDA thread of a block is a fiber (a ucontext with its own stack) on one OS thread; a fiber
+// Every CUDA thread of a block is a fiber (its own stack; on x86-64 a dozen instructions switch
+// between fibers, elsewhere ucontext, which costs a system call per switch) on one OS thread; a fiber
 // runs until it reaches a barrier (__syncthreads, __syncwarp, or a warp shuffle or vote, which wait
 // for their warp) or returns, and the scheduler in driver.cpp then runs the next. When every fiber
 // not yet returned waits, the scheduler releases the block's barrier, or a warp's; when it can
@@ -64,18 +65,30 @@ inline void fail(const std::string& message) {
 enum class State { READY, AT_BLOCK, AT_WARP, DONE };
 
 struct Fiber {
-    ucontext_t context;
+    void* sp = nullptr;  // its saved stack pointer while it is parked (x86-64)
+    ucontext_t context;  // its saved context while it is parked (elsewhere)
     State state = State::READY;
     const char* where = "";  // the call it waits in
     unsigned mask = 0;        // the mask a warp collective named
     uint64_t posted = 0;      // the value it brought to the collective
-    uint64_t seen[32];        // the values its warp brought, lane by lane, copied at the release
+};
+
+/**
+ * What the lanes of a warp brought to their last collective, written by the scheduler as it
+ * releases them. One record per warp is enough: the scheduler releases only after every fiber
+ * released before has run on (and so read its values), and lanes released together in disjoint
+ * groups use disjoint entries.
+ */
+struct Warp {
+    uint64_t brought[32];
 };
 
 /** The block running now (one at a time): its threads and its dynamic shared memory. */
 struct Block {
     Fiber* fibers = nullptr;
+    Warp* warps = nullptr;
     unsigned threads = 0;
+    void* scheduler_sp = nullptr;
     ucontext_t scheduler;
     unsigned char* dynamic_shared = nullptr;
 };
@@ -101,13 +114,16 @@ inline unsigned running_lanes(unsigned w) {
     return lanes;
 }
 
-/** Parks the running fiber at a barrier and returns to the scheduler, which resumes it once released. */
+/** Switches from the running fiber back to the scheduler (driver.cpp). */
+void park(Fiber& f);
+
+/** Parks the running fiber at a barrier; the scheduler resumes it once the barrier is released. */
 inline void wait(State at, const char* where, unsigned mask = 0) {
     Fiber& f = block->fibers[linear_thread];
     f.state = at;
     f.where = where;
     f.mask = mask;
-    swapcontext(&f.context, &block->scheduler);
+    park(f);
 }
 
 template <class T>
@@ -128,10 +144,9 @@ T value_of(uint64_t b) {
 /** Every lane of `mask` brings `v`; once all have, `read` sees what each brought (the scheduler copies it). */
 template <class T, class Read>
 auto exchange(unsigned mask, T v, const char* what, Read read) {
-    Fiber& f = block->fibers[linear_thread];
-    f.posted = bits_of(v);
+    block->fibers[linear_thread].posted = bits_of(v);
     wait(State::AT_WARP, what, mask);
-    return read(f.seen);
+    return read(block->warps[linear_thread >> 5].brought);
 }
 
 template <class T>

@@ -131,11 +131,95 @@ unsigned char* stack_of(unsigned t) {
 const Kernel* running_kernel;
 void** running_params;
 
-/** A fiber's life: the kernel, once, for the block; then it counts as returned. */
+#if defined(__x86_64__)
+// The fiber switch: push the callee-saved registers and the SSE and x87 control words on this
+// stack, save the stack pointer through the first argument, load the second, pop the same from
+// there and return into that fiber. A new fiber's stack is laid out by start_fiber so that this
+// returns into fiber_entry, which calls r13 with r12 as the argument.
+extern "C" void emu_switch(void** save, void* load);
+extern "C" void emu_fiber_entry();
+asm(R"(
+    .text
+    .globl emu_switch
+    .type emu_switch, @function
+emu_switch:
+    pushq %rbp
+    pushq %rbx
+    pushq %r12
+    pushq %r13
+    pushq %r14
+    pushq %r15
+    subq $8, %rsp
+    stmxcsr (%rsp)
+    fnstcw 4(%rsp)
+    movq %rsp, (%rdi)
+    movq %rsi, %rsp
+    ldmxcsr (%rsp)
+    fldcw 4(%rsp)
+    addq $8, %rsp
+    popq %r15
+    popq %r14
+    popq %r13
+    popq %r12
+    popq %rbx
+    popq %rbp
+    ret
+    .size emu_switch, .-emu_switch
+
+    .globl emu_fiber_entry
+    .type emu_fiber_entry, @function
+emu_fiber_entry:
+    movq %r12, %rdi
+    callq *%r13
+    ud2
+    .size emu_fiber_entry, .-emu_fiber_entry
+)");
+#endif
+
+/** A fiber's life: the kernel, once, for the block; then it counts as returned and is never resumed. */
 void fiber_main(int t) {
     running_kernel->call(running_kernel->address, running_params);
     emu::block->fibers[t].state = emu::State::DONE;
-}  // returns to the scheduler through uc_link
+#if defined(__x86_64__)
+    emu::park(emu::block->fibers[t]);
+#endif
+}  // (elsewhere: returns to the scheduler through uc_link)
+
+/** Makes fiber t ready to run fiber_main(t) on its own stack. */
+void start_fiber(emu::Block& b, unsigned t) {
+    emu::Fiber& f = b.fibers[t];
+    f.state = emu::State::READY;
+#if defined(__x86_64__)
+    // eight words below the (16-byte aligned) top: emu_switch pops them, and fiber_entry's call
+    // then enters fiber_main with the stack aligned as the ABI asks
+    auto* frame = reinterpret_cast<uint64_t*>(stack_of(t) + STACK) - 8;
+    const uint32_t control[2] = {0x1f80, 0x037f};            // the default MXCSR and x87 control word
+    std::memcpy(&frame[0], control, 8);
+    frame[1] = 0;                                            // r15
+    frame[2] = 0;                                            // r14
+    frame[3] = reinterpret_cast<uint64_t>(&fiber_main);      // r13: what fiber_entry calls
+    frame[4] = t;                                            // r12: its argument
+    frame[5] = 0;                                            // rbx
+    frame[6] = 0;                                            // rbp
+    frame[7] = reinterpret_cast<uint64_t>(&emu_fiber_entry); // where emu_switch returns to
+    f.sp = frame;
+#else
+    getcontext(&f.context);
+    f.context.uc_stack.ss_sp = stack_of(t);
+    f.context.uc_stack.ss_size = STACK;
+    f.context.uc_link = &b.scheduler;
+    makecontext(&f.context, reinterpret_cast<void (*)()>(&fiber_main), 1, int(t));
+#endif
+}
+
+/** Runs fiber f until it parks or returns. */
+void resume(emu::Block& b, emu::Fiber& f) {
+#if defined(__x86_64__)
+    emu_switch(&b.scheduler_sp, f.sp);
+#else
+    swapcontext(&b.scheduler, &f.context);
+#endif
+}
 
 /** Where a fiber stands, in words. */
 std::string place(const emu::Fiber& f) {
@@ -190,37 +274,34 @@ bool release(emu::Block& b) {
     bool released = false;
     for (unsigned w = 0; 32 * w < b.threads; w++) {
         emu::Fiber* lanes = b.fibers + 32 * w;
-        unsigned exists = b.threads - 32 * w >= 32 ? 0xffffffffu : (1u << (b.threads - 32 * w)) - 1;
-        for (unsigned l = 0; l < 32; l++) {
-            if (!(exists >> l & 1u) || lanes[l].state != emu::State::AT_WARP) {
-                continue;
+        const unsigned count = std::min(32u, b.threads - 32 * w);
+        unsigned waiting = 0;  // lanes in a collective
+        for (unsigned l = 0; l < count; l++) {
+            if (lanes[l].state == emu::State::AT_WARP) {
+                waiting |= 1u << l;
             }
+        }
+        while (waiting) {
+            const unsigned l = __builtin_ctz(waiting);
             const unsigned mask = lanes[l].mask;
-            bool ready = (mask >> l & 1u) != 0;
-            for (unsigned m = 0; m < 32 && ready; m++) {
-                if (mask >> m & 1u) {
-                    ready = (exists >> m & 1u) && lanes[m].state == emu::State::AT_WARP && lanes[m].mask == mask;
-                }
+            bool ready = (mask >> l & 1u) && (mask & ~waiting) == 0;  // every lane it names waits in a collective...
+            for (unsigned rest = mask; ready && rest; rest &= rest - 1) {
+                ready = lanes[__builtin_ctz(rest)].mask == mask;  // ...with the same mask
             }
             if (!ready) {
+                waiting &= ~(1u << l);
                 continue;
             }
-            uint64_t brought[32] = {};
-            for (unsigned m = 0; m < 32; m++) {
-                if (mask >> m & 1u) {
-                    brought[m] = lanes[m].posted;
+            for (unsigned rest = mask; rest; rest &= rest - 1) {
+                emu::Fiber& f = lanes[__builtin_ctz(rest)];
+                if (std::strcmp(f.where, lanes[l].where) != 0) {
+                    emu::fail(std::string("lanes of warp ") + std::to_string(w) + " meet in different collectives: " +
+                              lanes[l].where + " and " + f.where);
                 }
+                b.warps[w].brought[__builtin_ctz(rest)] = f.posted;
+                f.state = emu::State::READY;
             }
-            for (unsigned m = 0; m < 32; m++) {
-                if (mask >> m & 1u) {
-                    std::memcpy(lanes[m].seen, brought, sizeof brought);
-                    if (std::strcmp(lanes[m].where, lanes[l].where) != 0) {
-                        emu::fail(std::string("lanes of warp ") + std::to_string(w) + " meet in different collectives: " +
-                                  lanes[l].where + " and " + lanes[m].where);
-                    }
-                    lanes[m].state = emu::State::READY;
-                }
-            }
+            waiting &= ~mask;
             released = true;
         }
     }
@@ -254,9 +335,11 @@ std::string impossible(const emu::Block& b) {
 Result run_blocks(const Kernel& k, dim3 grid, dim3 block_size, size_t shared, void** params) {
     const unsigned threads = block_size.x * block_size.y * block_size.z;
     std::vector<emu::Fiber> fibers(threads);
+    std::vector<emu::Warp> warps((threads + 31) / 32);
     std::vector<unsigned char> dynamic(std::max<size_t>(shared, 1));
     emu::Block b;
     b.fibers = fibers.data();
+    b.warps = warps.data();
     b.threads = threads;
     b.dynamic_shared = dynamic.data();
     emu::block = &b;
@@ -270,13 +353,7 @@ Result run_blocks(const Kernel& k, dim3 grid, dim3 block_size, size_t shared, vo
         blockIdx = {unsigned(n % grid.x), unsigned(n / grid.x % grid.y), unsigned(n / (1ull * grid.x * grid.y))};
         std::memset(dynamic.data(), 0xff, dynamic.size());
         for (unsigned t = 0; t < threads; t++) {
-            emu::Fiber& f = fibers[t];
-            f.state = emu::State::READY;
-            getcontext(&f.context);
-            f.context.uc_stack.ss_sp = stack_of(t);
-            f.context.uc_stack.ss_size = STACK;
-            f.context.uc_link = &b.scheduler;
-            makecontext(&f.context, reinterpret_cast<void (*)()>(&fiber_main), 1, int(t));
+            start_fiber(b, t);
         }
         for (;;) {
             bool any_left = false;
@@ -284,7 +361,7 @@ Result run_blocks(const Kernel& k, dim3 grid, dim3 block_size, size_t shared, vo
                 if (fibers[t].state == emu::State::READY) {
                     emu::linear_thread = t;
                     threadIdx = {t % block_size.x, t / block_size.x % block_size.y, t / (block_size.x * block_size.y)};
-                    swapcontext(&b.scheduler, &fibers[t].context);
+                    resume(b, fibers[t]);
                 }
                 any_left |= fibers[t].state != emu::State::DONE;
             }
@@ -319,6 +396,14 @@ struct Event {
 };
 
 }  // namespace
+
+void emu::park(Fiber& f) {
+#if defined(__x86_64__)
+    emu_switch(&f.sp, block->scheduler_sp);
+#else
+    swapcontext(&f.context, &block->scheduler);
+#endif
+}
 
 extern "C" {
 

@@ -15,15 +15,25 @@ import dev.reformer.attention.ChunkedAttentionSpec;
  */
 public final class CudaChunkedAttention {
     /** The kernel versions, as {@code chunked_attention.cu} lists them. */
-    public enum Version { V1 }
+    public enum Version {
+        V1, V2;
+
+        /** Threads per query or key slot: v2 shares each among D/32 threads. */
+        int threadsPerSlot(int dim) {
+            return this == V1 ? 1 : dim / 32;
+        }
+    }
+
+    /** v2's most threads per block, which keeps its 128-odd registers per thread within an SM's 64K. */
+    private static final int V2_MAX_THREADS = 256;
 
     private static final int TILE = 32;
 
     private CudaChunkedAttention() {
     }
 
-    /** Why the kernels cannot run {@code spec} at head size {@code dim}, or null when they can. */
-    public static String unsupported(ChunkedAttentionSpec spec, int dim) {
+    /** Why {@code version} of the kernels cannot run {@code spec} at head size {@code dim}, or null when it can. */
+    public static String unsupported(Version version, ChunkedAttentionSpec spec, int dim) {
         if (spec.dedupe()) {
             return "duplicate counting (paper eq. 16) runs on the CPU only";
         }
@@ -33,6 +43,14 @@ public final class CudaChunkedAttention {
         if (spec.chunkLength() > 256) {
             return "chunk length " + spec.chunkLength() + ": one thread per query, and at these kernels' register counts"
                     + " (up to 255 per thread) a block holds at most 256 threads";
+        }
+        if (version == Version.V2 && spec.chunkLength() * version.threadsPerSlot(dim) > V2_MAX_THREADS) {
+            return "chunk length " + spec.chunkLength() + " at D = " + dim + ": v2 gives each query D/32 threads and a block at"
+                    + " most " + V2_MAX_THREADS + ", so the chunk is at most " + V2_MAX_THREADS / version.threadsPerSlot(dim);
+        }
+        if (version == Version.V2 && spec.chunkLength() % (32 / version.threadsPerSlot(dim)) != 0) {
+            return "chunk length " + spec.chunkLength() + " at D = " + dim + ": v2's warps hold whole queries, so the chunk is a"
+                    + " multiple of " + 32 / version.threadsPerSlot(dim);
         }
         return null;
     }
@@ -86,9 +104,14 @@ public final class CudaChunkedAttention {
         private DeviceBuffer dKeys;
         private DeviceBuffer dOut;
         private DeviceBuffer dLse;
+        // v2's per-item gradients, added up over the rounds by sum_rounds, and dOut . out per item
+        private DeviceBuffer dqItems;
+        private DeviceBuffer dkItems;
+        private DeviceBuffer dvItems;
+        private DeviceBuffer deltas;
 
         public Session(Version version, ChunkedAttentionProblem pb, float[] qHost, float[] kHost, float[] vHost) {
-            String why = unsupported(pb.spec(), pb.dim());
+            String why = unsupported(version, pb.spec(), pb.dim());
             if (why != null) {
                 throw new IllegalArgumentException("CUDA chunked attention: " + why);
             }
@@ -107,8 +130,18 @@ public final class CudaChunkedAttention {
             combined = DeviceBuffer.allocate(size);
         }
 
+        /** The window tile: 32 keys and values, their positions and past-an-end flags. */
         private int sharedBytes() {
             return 4 * (2 * TILE * pb.dim() + 2 * TILE);
+        }
+
+        /** v2's key side tile: 32 queries and their output gradients, positions, logsumexps, their gradients, deltas. */
+        private int queryTileBytes() {
+            return 4 * (2 * TILE * pb.dim() + 4 * TILE);
+        }
+
+        private int threads() {
+            return pb.spec().chunkLength() * version.threadsPerSlot(pb.dim());
         }
 
         private String kernel(String pass) {
@@ -148,7 +181,7 @@ public final class CudaChunkedAttention {
                 Cuda.launch("normalize_rows", rowsBlocks(), 1, 256, 0, q.arg(), keys.arg(), Cuda.Arg.of(rows),
                         Cuda.Arg.of(pb.dim()));
             }
-            Cuda.launch(kernel("forward"), pb.chunks(), pb.rows(), pb.spec().chunkLength(), sharedBytes(),
+            Cuda.launch(kernel("forward"), pb.chunks(), pb.rows(), threads(), sharedBytes(),
                     concat(new Cuda.Arg[] {q.arg(), argOf(keys != null ? keys : k), v.arg(), argOf(sorted), argOf(padding),
                         perItem.arg(), lse.arg()}, window()));
             Cuda.launch("combine_rounds", positionBlocks(), 1, 256, 0, perItem.arg(), lse.arg(), combined.arg(),
@@ -166,15 +199,36 @@ public final class CudaChunkedAttention {
                 dOut = DeviceBuffer.allocate(4 * items * pb.dim());
                 dLse = DeviceBuffer.allocate(4 * items);
             }
-            dq.zero();
-            dv.zero();
-            dKeys.zero();
             Cuda.launch("combine_rounds_backward", positionBlocks(), 1, 256, 0, perItem.arg(), lse.arg(), dCombined.arg(),
                     dOut.arg(), dLse.arg(), Cuda.Arg.of(pb.rows()), Cuda.Arg.of(pb.spec().rounds()), Cuda.Arg.of(pb.length()),
                     Cuda.Arg.of(pb.dim()));
-            Cuda.launch(kernel("backward"), pb.chunks(), pb.rows(), pb.spec().chunkLength(), sharedBytes(),
-                    concat(new Cuda.Arg[] {q.arg(), argOf(keys != null ? keys : k), v.arg(), argOf(sorted), argOf(padding),
-                        perItem.arg(), lse.arg(), dOut.arg(), dLse.arg(), dq.arg(), dKeys.arg(), dv.arg()}, window()));
+            Cuda.Arg keysArg = argOf(keys != null ? keys : k);
+            if (version == Version.V1) {
+                dq.zero();
+                dv.zero();
+                dKeys.zero();
+                Cuda.launch(kernel("backward"), pb.chunks(), pb.rows(), threads(), sharedBytes(),
+                        concat(new Cuda.Arg[] {q.arg(), keysArg, v.arg(), argOf(sorted), argOf(padding), perItem.arg(), lse.arg(),
+                            dOut.arg(), dLse.arg(), dq.arg(), dKeys.arg(), dv.arg()}, window()));
+            } else {
+                if (dqItems == null) {
+                    dqItems = DeviceBuffer.allocate(4 * items * pb.dim());
+                    dkItems = DeviceBuffer.allocate(4 * items * pb.dim());
+                    dvItems = DeviceBuffer.allocate(4 * items * pb.dim());
+                    deltas = DeviceBuffer.allocate(4 * items);
+                }
+                Cuda.launch(kernel("backward_queries"), pb.chunks(), pb.rows(), threads(), sharedBytes(),
+                        concat(new Cuda.Arg[] {q.arg(), keysArg, v.arg(), argOf(sorted), argOf(padding), perItem.arg(), lse.arg(),
+                            dOut.arg(), dLse.arg(), dqItems.arg(), deltas.arg()}, window()));
+                Cuda.launch(kernel("backward_keys"), pb.chunks(), pb.rows(), threads(), queryTileBytes(),
+                        concat(new Cuda.Arg[] {q.arg(), keysArg, v.arg(), argOf(sorted), argOf(padding), lse.arg(), dOut.arg(),
+                            dLse.arg(), deltas.arg(), dkItems.arg(), dvItems.arg()}, window()));
+                int blocks = (int) ((size / 4 + 255) / 256);
+                for (DeviceBuffer[] pair : new DeviceBuffer[][] {{dqItems, dq}, {dkItems, dKeys}, {dvItems, dv}}) {
+                    Cuda.launch("sum_rounds", blocks, 1, 256, 0, pair[0].arg(), pair[1].arg(), Cuda.Arg.of(pb.rows()),
+                            Cuda.Arg.of(pb.spec().rounds()), Cuda.Arg.of(pb.length()), Cuda.Arg.of(pb.dim()));
+                }
+            }
             if (keys != null) {
                 Cuda.launch("normalize_rows_backward", rowsBlocks(), 1, 256, 0, q.arg(), dKeys.arg(), dq.arg(),
                         Cuda.Arg.of(pb.rows() * pb.length()), Cuda.Arg.of(pb.dim()));
@@ -186,7 +240,7 @@ public final class CudaChunkedAttention {
         @Override
         public void close() {
             for (DeviceBuffer b : new DeviceBuffer[] {q, k, keys, v, sorted, padding, perItem, lse, combined, dq, dv, dKeys,
-                dOut, dLse}) {
+                dOut, dLse, dqItems, dkItems, dvItems, deltas}) {
                 if (b != null) {
                     b.close();
                 }

@@ -90,27 +90,33 @@ public final class GpuBenchmark {
             float[] q = normal(random, l * DIM);
             float[] v = normal(random, l * DIM);
             double forwardFlops = 4.0 * k * l * 2 * CHUNK * DIM; // logits and weighted values over a window of 2C keys
+            String size = String.format(Locale.ROOT, "L=%d K=4 D=64", l);
+            for (CudaChunkedAttention.Version version : CudaChunkedAttention.Version.values()) {
+                try (CudaChunkedAttention.Session s = new CudaChunkedAttention.Session(version, pb, q, null, v);
+                        DeviceBuffer g = DeviceBuffer.of(normal(random, l * DIM))) {
+                    double fwd = median(s::forward);
+                    double bwd = median(() -> s.backward(g));
+                    String name = version.name().toLowerCase(Locale.ROOT);
+                    rows.add(new String[] {"chunked forward " + name, size, fmt(fwd),
+                        String.format(Locale.ROOT, "%.2f TFLOP/s", forwardFlops / (fwd * 1e9)), ""});
+                    rows.add(new String[] {"chunked backward " + name, size, fmt(bwd),
+                        String.format(Locale.ROOT, "%.2f TFLOP/s", 2 * forwardFlops / (bwd * 1e9)), ""});
+                }
+            }
             CudaChunkedAttention.Version version = CudaAttentionDevice.VERSION;
             try (CudaChunkedAttention.Session s = new CudaChunkedAttention.Session(version, pb, q, null, v);
                     DeviceBuffer g = DeviceBuffer.of(normal(random, l * DIM)); DeviceBuffer bk = DeviceBuffer.of(buckets);
                     DeviceBuffer sorted = DeviceBuffer.allocate(4L * k * l); DeviceBuffer undo = DeviceBuffer.allocate(4L * k * l);
                     DeviceBuffer scratch = DeviceBuffer.allocate(CudaBucketSort.scratchBytes(CudaBucketSort.Version.V2, 1, k, l,
                             nb))) {
-                double fwd = median(s::forward);
-                double bwd = median(() -> s.backward(g));
                 double total = median(() -> {
                     CudaBucketSort.run(CudaBucketSort.Version.V2, bk, sorted, undo, scratch, 1, k, l, nb);
                     s.forward();
                     s.backward(g);
                 });
-                String size = String.format(Locale.ROOT, "L=%d K=4 D=64", l);
-                rows.add(new String[] {"chunked forward " + version.name().toLowerCase(Locale.ROOT), size, fmt(fwd),
-                    String.format(Locale.ROOT, "%.2f TFLOP/s", forwardFlops / (fwd * 1e9)), ""});
-                rows.add(new String[] {"chunked backward " + version.name().toLowerCase(Locale.ROOT), size, fmt(bwd),
-                    String.format(Locale.ROOT, "%.2f TFLOP/s", 2 * forwardFlops / (bwd * 1e9)), ""});
                 Double sdpa = torch.get("float32/" + l);
-                rows.add(new String[] {"LSH-4 fwd+bwd (sort+attention)", String.format(Locale.ROOT, "%d tokens, fp32", l),
-                    fmt(total), "", sdpa == null ? "PyTorch SDPA: not measured"
+                rows.add(new String[] {"LSH-4 fwd+bwd (sort+attention " + version.name().toLowerCase(Locale.ROOT) + ")",
+                    String.format(Locale.ROOT, "%d tokens, fp32", l), fmt(total), "", sdpa == null ? "PyTorch SDPA: not measured"
                         : String.format(Locale.ROOT, "PyTorch SDPA fp32 %s ms: %.2fx faster", fmt(sdpa), sdpa / total)});
                 Double bf16 = torch.get("bfloat16/" + l);
                 if (bf16 != null) {

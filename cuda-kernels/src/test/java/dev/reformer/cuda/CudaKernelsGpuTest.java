@@ -104,20 +104,41 @@ class CudaKernelsGpuTest {
         ChunkedAttentionReference.Forward ref = ChunkedAttentionReference.forward(pb, doubles(q), k == null ? null : doubles(k),
                 doubles(v));
         double[] combined = RoundCombination.combine(ref.out(), ref.lse(), pb);
-        CudaChunkedAttention.Forward got = CudaChunkedAttention.forward(CudaChunkedAttention.Version.V1, pb, q, k, v);
-        close("per-item output", got.perItem(), ref.out(), 1e-4, 1e-3);
-        close("logsumexp", got.lse(), ref.lse(), 1e-4, 1e-4);
-        close("combined output", got.combined(), combined, 1e-4, 1e-3);
-
         RoundCombination.Gradients dr = RoundCombination.backward(doubles(g), ref.out(), ref.lse(), pb);
         ChunkedAttentionReference.Grads refGrads = ChunkedAttentionReference.backward(pb, doubles(q),
                 k == null ? null : doubles(k), doubles(v), ref, dr.dOut(), dr.dLse());
-        CudaChunkedAttention.Grads grads = CudaChunkedAttention.backward(CudaChunkedAttention.Version.V1, pb, q, k, v, g);
-        close("dq", grads.dq(), refGrads.dq(), 1e-3, 1e-2);
-        close("dv", grads.dv(), refGrads.dv(), 1e-3, 1e-2);
-        if (k != null) {
-            close("dk", grads.dk(), refGrads.dk(), 1e-3, 1e-2);
+        for (CudaChunkedAttention.Version version : CudaChunkedAttention.Version.values()) {
+            assertThat(CudaChunkedAttention.unsupported(version, spec, dim)).as("%s covers the shape", version).isNull();
+            CudaChunkedAttention.Forward got = CudaChunkedAttention.forward(version, pb, q, k, v);
+            close(version + " per-item output", got.perItem(), ref.out(), 1e-4, 1e-3);
+            close(version + " logsumexp", got.lse(), ref.lse(), 1e-4, 1e-4);
+            close(version + " combined output", got.combined(), combined, 1e-4, 1e-3);
+
+            CudaChunkedAttention.Grads grads = CudaChunkedAttention.backward(version, pb, q, k, v, g);
+            close(version + " dq", grads.dq(), refGrads.dq(), 1e-3, 1e-2);
+            close(version + " dv", grads.dv(), refGrads.dv(), 1e-3, 1e-2);
+            if (k != null) {
+                close(version + " dk", grads.dk(), refGrads.dk(), 1e-3, 1e-2);
+            }
         }
+    }
+
+    /** v2's backward has no atomics: the same inputs give the same bits, run after run. */
+    @Test
+    void v2GradientsAreTheSameBitsEveryRun() {
+        ChunkedAttentionSpec spec = new ChunkedAttentionSpec(4, 64, 1, 0, true, true, 0.125, -5e4, false);
+        int length = 1024;
+        Random random = new Random(7);
+        int[] sorted = BucketSortReference.sort(BucketSortReferenceTest.randomBuckets(random, 1, 4, length, 16), 1, 4, length,
+                16).sorted();
+        ChunkedAttentionProblem pb = new ChunkedAttentionProblem(spec, 1, length, 64, sorted, null);
+        float[] q = GpuBenchmark.normal(random, length * 64);
+        float[] v = GpuBenchmark.normal(random, length * 64);
+        float[] g = GpuBenchmark.normal(random, length * 64);
+        CudaChunkedAttention.Grads first = CudaChunkedAttention.backward(CudaChunkedAttention.Version.V2, pb, q, null, v, g);
+        CudaChunkedAttention.Grads second = CudaChunkedAttention.backward(CudaChunkedAttention.Version.V2, pb, q, null, v, g);
+        assertThat(second.dq()).isEqualTo(first.dq());
+        assertThat(second.dv()).isEqualTo(first.dv());
     }
 
     /** Fails at the first index where {@code got} differs, naming it (the arrays are too long to print). */
