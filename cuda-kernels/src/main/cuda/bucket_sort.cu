@@ -18,9 +18,17 @@
 //       written key-major. Pass 2: one block per row scans the [keys x tiles] counts into each
 //       tile's first slot per key. Pass 3: each tile scatters its items: warps one after another,
 //       each ranking its lanes as in v1, so the order inside a tile is the item order. Every pass
-//       reads or writes each item a bounded number of times: memory-bound by construction.
+//       reads or writes each item a bounded number of times: memory-bound by construction. But
+//       its per-tile counters (K*NB per tile, 4M ints per row at K=4, L=64K, NB=1024) outnumber
+//       the items, and one block per row scans them all.
+//   v3  one block per (row, round): a round's L items are a segment of their own, since every key
+//       of round r sorts before every key of round r+1. Each warp counts a contiguous stretch of
+//       the segment in its own row of shared counters, the block turns the counters into each
+//       warp's first slot per bucket, and each warp scatters its stretch in order. No global
+//       scratch, no atomics. One block per segment leaves SMs idle when N*K is small.
 //
-// Keys live in shared memory in v1 (K*NB <= 12288 ints = 48 KiB); v2 keeps per-tile counts in
+// Keys live in shared memory in v1 (K*NB <= 12288 ints = 48 KiB) and v3 ((W + 1) * NB ints, with
+// W warps chosen so that this stays within 96 KiB: NB <= 12288); v2 keeps per-tile counts in
 // global memory, so any K*NB fits.
 
 #include <cstdint>
@@ -220,5 +228,140 @@ extern "C" __global__ void bucket_sort_v2_scatter(const int32_t* __restrict__ bu
             next[key] += __popc(peers);
         }
         __syncthreads();
+    }
+}
+
+// ---- v3 -----------------------------------------------------------------------------------------
+
+namespace {
+
+/**
+ * Exclusive prefix sums of data[0..n) in place, by the whole block (blockDim.x a multiple of 32):
+ * blockDim.x values at a time, each stretch scanned by warp shuffles and the warps' totals, with the
+ * running total carried between stretches. Adds `offset` to every result.
+ */
+__device__ void block_exclusive_scan(int32_t* data, int n, int offset) {
+    __shared__ int32_t warp_sums[32];
+    __shared__ int32_t carry;
+    const int lane = threadIdx.x & 31;
+    const int warp = threadIdx.x >> 5;
+    const int warps = blockDim.x >> 5;
+    if (threadIdx.x == 0) {
+        carry = offset;
+    }
+    __syncthreads();
+    for (int base = 0; base < n; base += blockDim.x) {
+        int i = base + threadIdx.x;
+        int v = i < n ? data[i] : 0;
+        int inclusive = v;
+        for (int o = 1; o < 32; o <<= 1) {
+            int up = __shfl_up_sync(FULL_MASK, inclusive, o);
+            if (lane >= o) {
+                inclusive += up;
+            }
+        }
+        if (lane == 31) {
+            warp_sums[warp] = inclusive;
+        }
+        __syncthreads();
+        if (warp == 0) {
+            int w = lane < warps ? warp_sums[lane] : 0;
+            int winc = w;
+            for (int o = 1; o < 32; o <<= 1) {
+                int up = __shfl_up_sync(FULL_MASK, winc, o);
+                if (lane >= o) {
+                    winc += up;
+                }
+            }
+            if (lane < warps) {
+                warp_sums[lane] = winc - w;
+            }
+        }
+        __syncthreads();
+        int before = carry + warp_sums[warp];
+        if (i < n) {
+            data[i] = before + inclusive - v;
+        }
+        __syncthreads();
+        if (threadIdx.x == blockDim.x - 1) {
+            carry = before + inclusive;
+        }
+        __syncthreads();
+    }
+}
+
+}  // namespace
+
+// grid (K, N), block (32 * W), dynamic shared memory (W + 1) * NB ints. One block sorts one round
+// of one row: warp w owns the w-th stretch of the round's L positions and counts its buckets in
+// its own row of shared counters; then, bucket by bucket, the counters become each warp's first
+// slot (warps in order within a bucket, buckets in order after the round's r*L); then each warp
+// scatters its stretch 32 items at a time, ranking equal buckets by lane as in v1. No global
+// scratch and no atomics; every item is read twice and its two indices written once.
+extern "C" __global__ void bucket_sort_v3(const int32_t* __restrict__ buckets, int32_t* __restrict__ sorted,
+                                          int32_t* __restrict__ undo, int rounds, int length, int nb) {
+    extern __shared__ int32_t counts[];  // [W][NB] per-warp counts, then NB totals
+    const int r = blockIdx.x;
+    const int row = blockIdx.y;
+    const int lane = threadIdx.x & 31;
+    const int warp = threadIdx.x >> 5;
+    const int warps = blockDim.x >> 5;
+    const int items = rounds * length;
+    const int32_t* b = buckets + ((size_t)row * rounds + r) * length;
+    int32_t* totals = counts + warps * nb;
+    int32_t* mine = counts + warp * nb;
+    const int stretch = ((length + warps - 1) / warps + 31) / 32 * 32;
+    const int first = warp * stretch;
+    const int last = min(length, first + stretch);
+
+    for (int k = threadIdx.x; k < (warps + 1) * nb; k += blockDim.x) {
+        counts[k] = 0;
+    }
+    __syncthreads();
+    for (int base = first; base < last; base += 32) {  // the warp's histogram, its own row: no atomics
+        int t = base + lane;
+        bool live = t < last;
+        int key = live ? b[t] : -1 - lane;
+        unsigned peers = __match_any_sync(FULL_MASK, key);
+        if (live && lane == 31 - __clz(peers)) {
+            mine[key] += __popc(peers);
+        }
+        __syncwarp();
+    }
+    __syncthreads();
+    for (int k = threadIdx.x; k < nb; k += blockDim.x) {  // per bucket: warps' exclusive prefix, and the total
+        int run = 0;
+        for (int w = 0; w < warps; w++) {
+            int c = counts[w * nb + k];
+            counts[w * nb + k] = run;
+            run += c;
+        }
+        totals[k] = run;
+    }
+    __syncthreads();
+    block_exclusive_scan(totals, nb, r * length);  // each bucket's first slot in the row
+    for (int k = threadIdx.x; k < nb; k += blockDim.x) {
+        for (int w = 0; w < warps; w++) {
+            counts[w * nb + k] += totals[k];
+        }
+    }
+    __syncthreads();
+    for (int base = first; base < last; base += 32) {  // the stable scatter of the warp's stretch
+        int t = base + lane;
+        bool live = t < last;
+        int key = live ? b[t] : -1 - lane;
+        unsigned peers = __match_any_sync(FULL_MASK, key);
+        int rank = __popc(peers & lanes_below());
+        int slot = live ? mine[key] + rank : 0;
+        __syncwarp();
+        if (live) {
+            int item = r * length + t;
+            sorted[(size_t)row * items + slot] = item;
+            undo[(size_t)row * items + item] = slot;
+            if (lane == 31 - __clz(peers)) {
+                mine[key] = slot - rank + __popc(peers);
+            }
+        }
+        __syncwarp();
     }
 }

@@ -6,7 +6,7 @@ package dev.reformer.cuda;
  */
 public final class CudaBucketSort {
     /** The kernel versions, as {@code bucket_sort.cu} lists them. */
-    public enum Version { V1, V2 }
+    public enum Version { V1, V2, V3 }
 
     /** Threads per block of v2's passes: 8 warps, so a tile holds 256 items. */
     static final int V2_THREADS = 256;
@@ -28,7 +28,23 @@ public final class CudaBucketSort {
     /** The scratch memory {@link #run} needs for {@code version}: v2's per-tile counts. */
     public static long scratchBytes(Version version, int rows, int rounds, int length, int nb) {
         int tiles = (rounds * length + V2_THREADS - 1) / V2_THREADS;
-        return version == Version.V1 ? 0 : 4L * rows * rounds * nb * tiles;
+        return version == Version.V2 ? 4L * rows * rounds * nb * tiles : 0;
+    }
+
+    /** v3's warps per block: as many as keep its (W + 1) * NB shared counters within 96 KiB, at most 32. */
+    static int v3Warps(int nb) {
+        return Math.max(1, Math.min(32, 24576 / nb - 1));
+    }
+
+    /** Why {@code version} cannot sort with {@code nb} buckets (per round), or null when it can. */
+    public static String unsupported(Version version, int rounds, int nb) {
+        if (version == Version.V1 && rounds * nb > 12288) {
+            return "bucket_sort_v1 keeps K*NB = " + rounds * nb + " counts in shared memory (at most 12288): use V2 or V3";
+        }
+        if (version == Version.V3 && nb > 12288) {
+            return "bucket_sort_v3 keeps at least 2*NB = " + 2 * nb + " counts in shared memory (NB at most 12288): use V2";
+        }
+        return null;
     }
 
     /** Launches the sort on buffers already on the GPU; allocates and frees its scratch memory, and waits. */
@@ -45,11 +61,17 @@ public final class CudaBucketSort {
             int rows, int rounds, int length, int nb) {
         int keys = rounds * nb;
         int items = rounds * length;
+        String why = unsupported(version, rounds, nb);
+        if (why != null) {
+            throw new IllegalArgumentException(why);
+        }
+        if (version == Version.V3) {
+            int warps = v3Warps(nb);
+            Cuda.launch("bucket_sort_v3", rounds, rows, 32 * warps, 4 * (warps + 1) * nb, buckets.arg(), sorted.arg(),
+                    undo.arg(), Cuda.Arg.of(rounds), Cuda.Arg.of(length), Cuda.Arg.of(nb));
+            return;
+        }
         if (version == Version.V1) {
-            if (keys > 12288) {
-                throw new IllegalArgumentException("bucket_sort_v1 keeps K*NB = " + keys + " counts in shared memory (at most"
-                        + " 12288): use V2");
-            }
             Cuda.launch("bucket_sort_v1", rows, 1, 32, 4 * keys, buckets.arg(), sorted.arg(), undo.arg(), Cuda.Arg.of(rounds),
                     Cuda.Arg.of(length), Cuda.Arg.of(nb));
             return;

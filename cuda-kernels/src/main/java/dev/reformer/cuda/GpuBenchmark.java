@@ -38,6 +38,8 @@ public final class GpuBenchmark {
     private static int warmup = 3;
     private static int runs = 20;
     private static final int CHUNK = 64;
+    /** The sort the LSH-4 rows use. */
+    private static final CudaBucketSort.Version SORT = CudaBucketSort.Version.V3;
     private static final int DIM = 64;
 
     private GpuBenchmark() {
@@ -66,7 +68,7 @@ public final class GpuBenchmark {
             int nb = shape[3];
             int[] buckets = randomBuckets(random, n * k * l, nb);
             for (CudaBucketSort.Version v : CudaBucketSort.Version.values()) {
-                if (v == CudaBucketSort.Version.V1 && k * nb > 12288) {
+                if (CudaBucketSort.unsupported(v, k, nb) != null) {
                     continue;
                 }
                 try (DeviceBuffer b = DeviceBuffer.of(buckets); DeviceBuffer sorted = DeviceBuffer.allocate(4L * n * k * l);
@@ -107,10 +109,9 @@ public final class GpuBenchmark {
             try (CudaChunkedAttention.Session s = new CudaChunkedAttention.Session(version, pb, q, null, v);
                     DeviceBuffer g = DeviceBuffer.of(normal(random, l * DIM)); DeviceBuffer bk = DeviceBuffer.of(buckets);
                     DeviceBuffer sorted = DeviceBuffer.allocate(4L * k * l); DeviceBuffer undo = DeviceBuffer.allocate(4L * k * l);
-                    DeviceBuffer scratch = DeviceBuffer.allocate(CudaBucketSort.scratchBytes(CudaBucketSort.Version.V2, 1, k, l,
-                            nb))) {
+                    DeviceBuffer scratch = DeviceBuffer.allocate(CudaBucketSort.scratchBytes(SORT, 1, k, l, nb))) {
                 double total = median(() -> {
-                    CudaBucketSort.run(CudaBucketSort.Version.V2, bk, sorted, undo, scratch, 1, k, l, nb);
+                    CudaBucketSort.run(SORT, bk, sorted, undo, scratch, 1, k, l, nb);
                     s.forward();
                     s.backward(g);
                 });

@@ -18,4 +18,18 @@ class CudaVersionsTest {
         assertThat(CudaAttentionDevice.versionFor(longChunks, 128)).isEqualTo(CudaChunkedAttention.Version.V1);
         assertThat(CudaAttentionDevice.versionFor(longChunks, 64)).isEqualTo(CudaChunkedAttention.Version.V2);
     }
+
+    /** Each sort version names the bucket counts its shared memory cannot hold. */
+    @Test
+    void sortVersionsNameTheBucketCountsTheyCannotHold() {
+        assertThat(CudaBucketSort.unsupported(CudaBucketSort.Version.V1, 4, 4096))
+                .isEqualTo("bucket_sort_v1 keeps K*NB = 16384 counts in shared memory (at most 12288): use V2 or V3");
+        assertThat(CudaBucketSort.unsupported(CudaBucketSort.Version.V3, 4, 4096)).isNull();
+        assertThat(CudaBucketSort.unsupported(CudaBucketSort.Version.V3, 1, 16384))
+                .isEqualTo("bucket_sort_v3 keeps at least 2*NB = 32768 counts in shared memory (NB at most 12288): use V2");
+        assertThat(CudaBucketSort.unsupported(CudaBucketSort.Version.V2, 8, 65536)).isNull();
+        assertThat(CudaBucketSort.v3Warps(1024)).isEqualTo(23);
+        assertThat(CudaBucketSort.v3Warps(16)).isEqualTo(32);
+        assertThat(4 * (CudaBucketSort.v3Warps(12288) + 1) * 12288).isLessThanOrEqualTo(96 * 1024);
+    }
 }
