@@ -14,7 +14,9 @@
 // So the emulator finds: wrong results (the contract tests compare with the references), missed or
 // divergent barriers, warp masks naming lanes that have returned, reads of memory never written (fresh
 // allocations and each block's dynamic shared memory hold 0xff bytes: NaN as a float, -1 as an int),
-// accesses past the end of an allocation (driver.cpp puts a guard page after each one) and launch
+// accesses past the end of an allocation or of a block's dynamic shared memory (driver.cpp puts a
+// guard page after each, so the process stops at the access: the JVM's crash report names the
+// kernel's frame) and launch
 // limits (block size, grid size, shared memory). It does not model speed, registers, coalescing,
 // or races: its schedule is fixed, so a race between threads gives the same answer every time.
 #pragma once

@@ -9,8 +9,8 @@
 // Checks a GPU would make (and reports with CUDA's error codes): the fatbin's magic number, kernel
 // names, block size (<= 1024 threads), grid size (y and z <= 65535), dynamic shared memory (<= 48 KiB
 // unless the function's attribute allows more, <= 227 KiB), copies within an allocation. Checks a
-// GPU would not make: a guard page after every allocation (an out-of-bounds write or read past the
-// end stops the process there), fresh memory filled with 0xff bytes, warp collectives whose mask
+// GPU would not make: a guard page after every allocation and after each block's dynamic shared
+// memory (an access past the end stops the process there), fresh memory filled with 0xff bytes, warp collectives whose mask
 // names lanes that are gone, and deadlocks (named, thread by thread).
 #include "cuda_emulator.h"
 
@@ -93,6 +93,26 @@ int context_tag;  // the primary context's handle: its address
 size_t page() { return size_t(sysconf(_SC_PAGESIZE)); }
 
 size_t round_up(size_t n, size_t to) { return (n + to - 1) / to * to; }
+
+/**
+ * `bytes` of fresh memory (0xff bytes) ending 16-byte aligned at most 15 bytes before a page that
+ * cannot be touched, so that running past the end stops the process at the faulting access (the
+ * JVM's crash report then names the kernel's frame). Null when the mapping fails.
+ */
+unsigned char* guarded(size_t bytes, Allocation* allocation) {
+    size_t usable = round_up(std::max<size_t>(bytes, 1), page());
+    size_t mapped = usable + page();
+    void* m = mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED) {
+        return nullptr;
+    }
+    auto* base = static_cast<unsigned char*>(m);
+    mprotect(base + usable, page(), PROT_NONE);
+    unsigned char* p = base + usable - round_up(bytes, 16);
+    std::memset(p, 0xff, round_up(bytes, 16));
+    *allocation = {base, mapped, bytes};
+    return p;
+}
 
 /** Whether [p, p + n) lies inside one allocation. */
 bool inside(uintptr_t p, size_t n) {
@@ -336,12 +356,16 @@ Result run_blocks(const Kernel& k, dim3 grid, dim3 block_size, size_t shared, vo
     const unsigned threads = block_size.x * block_size.y * block_size.z;
     std::vector<emu::Fiber> fibers(threads);
     std::vector<emu::Warp> warps((threads + 31) / 32);
-    std::vector<unsigned char> dynamic(std::max<size_t>(shared, 1));
+    Allocation dynamic;  // the block's dynamic shared memory, guarded like device memory
+    unsigned char* dynamic_shared = guarded(shared, &dynamic);
+    if (!dynamic_shared) {
+        return fail(LAUNCH_OUT_OF_RESOURCES, "cuda emulator: cannot map " + std::to_string(shared) + " bytes of shared memory");
+    }
     emu::Block b;
     b.fibers = fibers.data();
     b.warps = warps.data();
     b.threads = threads;
-    b.dynamic_shared = dynamic.data();
+    b.dynamic_shared = dynamic_shared;
     emu::block = &b;
     emu::error.clear();
     running_kernel = &k;
@@ -351,7 +375,7 @@ Result run_blocks(const Kernel& k, dim3 grid, dim3 block_size, size_t shared, vo
     const unsigned long long blocks = 1ull * grid.x * grid.y * grid.z;
     for (unsigned long long n = 0; n < blocks; n++) {
         blockIdx = {unsigned(n % grid.x), unsigned(n / grid.x % grid.y), unsigned(n / (1ull * grid.x * grid.y))};
-        std::memset(dynamic.data(), 0xff, dynamic.size());
+        std::memset(dynamic_shared, 0xff, round_up(shared, 16));
         for (unsigned t = 0; t < threads; t++) {
             start_fiber(b, t);
         }
@@ -380,6 +404,7 @@ Result run_blocks(const Kernel& k, dim3 grid, dim3 block_size, size_t shared, vo
         }
     }
     emu::block = nullptr;
+    munmap(dynamic.mapping, dynamic.mapped);
     return emu::error.empty() ? SUCCESS : fail(LAUNCH_FAILED, emu::error + " (kernel " + k.name + ")");
 }
 
@@ -483,18 +508,13 @@ int cuMemAlloc_v2(unsigned long long* pointer, size_t bytes) {
     if (bytes == 0) {
         return INVALID_VALUE;
     }
-    size_t usable = round_up(bytes, page());
-    size_t mapped = usable + page();
-    void* m = mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (m == MAP_FAILED) {
+    Allocation a;
+    unsigned char* p = guarded(bytes, &a);
+    if (!p) {
         return 2;  // CUDA_ERROR_OUT_OF_MEMORY
     }
-    auto* base = static_cast<unsigned char*>(m);
-    mprotect(base + usable, page(), PROT_NONE);
-    unsigned char* p = base + usable - round_up(bytes, 16);  // ends 16-byte aligned, at most 15 bytes before the guard
-    std::memset(p, 0xff, round_up(bytes, 16));
     std::lock_guard<std::mutex> g(lock);
-    allocations[uintptr_t(p)] = {base, mapped, bytes};
+    allocations[uintptr_t(p)] = a;
     *pointer = uintptr_t(p);
     return SUCCESS;
 }
