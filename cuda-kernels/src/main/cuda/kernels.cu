@@ -3,3 +3,4 @@
 // contract and versions.
 #include "bucket_sort.cu"
 #include "chunked_attention.cu"
+#include "lsh_hash.cu"

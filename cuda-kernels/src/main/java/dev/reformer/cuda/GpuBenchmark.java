@@ -19,9 +19,10 @@ import java.util.regex.Pattern;
 /**
  * The kernels' benchmark that {@code gpu-check.sh} runs on a GPU machine, printing one table:
  * bucket sort in GB/s (each version, 12 bytes per item: the bucket read, the sorted and undo
- * indices written), the chunked attention's forward and backward in ms and TFLOP/s, and LSH-4
- * forward+backward (sort, forward, round combination, backward; one head, D = 64, chunk 64,
- * NB = L/64, random buckets: hashing is not on the GPU yet) at 4K, 16K and 64K tokens beside
+ * indices written), the chunked attention's forward and backward in ms and TFLOP/s (each version),
+ * the hash, and LSH-4 forward+backward (hash, sort, forward, round combination, backward; one
+ * head, D = 64, chunk 64, NB = L/64; the attention runs on an order sorted once on the CPU from
+ * random buckets, which costs what the freshly sorted order would) at 4K, 16K and 64K tokens beside
  * PyTorch's scaled_dot_product_attention timed in the same run by {@code torch_sdpa.py}, in
  * float32, and at 64K also in bfloat16. Times are medians of 20 calls after 3 warm-up calls,
  * measured with CUDA events.
@@ -106,17 +107,23 @@ public final class GpuBenchmark {
                 }
             }
             CudaChunkedAttention.Version version = CudaAttentionDevice.VERSION;
+            int half = nb / 2;
             try (CudaChunkedAttention.Session s = new CudaChunkedAttention.Session(version, pb, q, null, v);
                     DeviceBuffer g = DeviceBuffer.of(normal(random, l * DIM)); DeviceBuffer bk = DeviceBuffer.of(buckets);
+                    DeviceBuffer rotations = DeviceBuffer.of(normal(random, DIM * k * half));
                     DeviceBuffer sorted = DeviceBuffer.allocate(4L * k * l); DeviceBuffer undo = DeviceBuffer.allocate(4L * k * l);
                     DeviceBuffer scratch = DeviceBuffer.allocate(CudaBucketSort.scratchBytes(SORT, 1, k, l, nb))) {
+                double hash = median(() -> CudaLshHash.run(s.q, rotations, bk, 1, l, DIM, k, half));
+                rows.add(new String[] {"LSH hash v1", String.format(Locale.ROOT, "L=%d K=4 NB=%d D=64", l, nb), fmt(hash),
+                    String.format(Locale.ROOT, "%.2f TFLOP/s", 2.0 * l * k * half * DIM / (hash * 1e9)), ""});
                 double total = median(() -> {
+                    CudaLshHash.run(s.q, rotations, bk, 1, l, DIM, k, half);
                     CudaBucketSort.run(SORT, bk, sorted, undo, scratch, 1, k, l, nb);
                     s.forward();
                     s.backward(g);
                 });
                 Double sdpa = torch.get("float32/" + l);
-                rows.add(new String[] {"LSH-4 fwd+bwd (sort+attention " + version.name().toLowerCase(Locale.ROOT) + ")",
+                rows.add(new String[] {"LSH-4 fwd+bwd (hash+sort+attention " + version.name().toLowerCase(Locale.ROOT) + ")",
                     String.format(Locale.ROOT, "%d tokens, fp32", l), fmt(total), "", sdpa == null ? "PyTorch SDPA: not measured"
                         : String.format(Locale.ROOT, "PyTorch SDPA fp32 %s ms: %.2fx faster", fmt(sdpa), sdpa / total)});
                 Double bf16 = torch.get("bfloat16/" + l);

@@ -57,6 +57,42 @@ class CudaKernelsGpuTest {
         }
     }
 
+    static Stream<Arguments> hashShapes() {
+        // N, L, D, K, S
+        if (emulated()) {
+            return Stream.of(Arguments.of(2, 256, 64, 2, 8), Arguments.of(1, 1000, 128, 4, 16));
+        }
+        return Stream.of(Arguments.of(2, 1000, 128, 4, 16), Arguments.of(2, 4096, 64, 8, 32), Arguments.of(1, 16384, 64, 4, 256));
+    }
+
+    /** The hash against its reference, where only a near-tie (float32 against float64 sums) may differ. */
+    @ParameterizedTest(name = "N={0} L={1} D={2} K={3} S={4}")
+    @MethodSource("hashShapes")
+    void hashMatchesItsReference(int rows, int length, int dim, int rounds, int half) {
+        Random random = new Random(length + dim);
+        float[] x = GpuBenchmark.normal(random, rows * length * dim);
+        float[] rotations = GpuBenchmark.normal(random, rows * dim * rounds * half);
+        int[] expected = LshHashReference.hash(x, rotations, rows, length, dim, rounds, half);
+        int[] got = CudaLshHash.hash(x, rotations, rows, length, dim, rounds, half);
+        assertThat(got).hasSize(expected.length);
+        int nearTies = 0;
+        for (int i = 0; i < got.length; i++) {
+            if (got[i] != expected[i]) {
+                int row = i / (rounds * length);
+                int r = i / length % rounds;
+                int t = i % length;
+                double a = LshHashReference.valueOf(x, rotations, length, dim, rounds, half, row, r, t, got[i]);
+                double b = LshHashReference.valueOf(x, rotations, length, dim, rounds, half, row, r, t, expected[i]);
+                if (!(Math.abs(a - b) < 1e-4 * (1 + Math.abs(b)))) {
+                    throw new AssertionError("bucket of row " + row + " round " + r + " position " + t + " = " + got[i] + " ("
+                            + a + "), reference " + expected[i] + " (" + b + "): not a near-tie");
+                }
+                nearTies++;
+            }
+        }
+        assertThat(nearTies).as("near-ties decided the other way").isLessThanOrEqualTo(got.length / 100);
+    }
+
     static Stream<Arguments> attentionShapes() {
         // L, K, causal, D, rows
         if (emulated()) {
