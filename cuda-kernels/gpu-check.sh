@@ -91,7 +91,7 @@ run_emulated() {
     [[ -f "$emulator" ]] || { echo "gpu-check: no $emulator: build the module first (mvn -pl cuda-kernels -am test-compile)" >&2; exit 2; }
     local cache
     cache="$(mktemp -d)"
-    echo "gpu-check: the bundle's GPU tests against the CPU emulator (small shapes; no benchmark: the emulator has no speed)"
+    echo "gpu-check: the bundle's GPU tests against the CPU emulator (small shapes; the emulator has no speed to measure)"
     local tests=0
     REFORMER_CUDA_DRIVER="$emulator" timeout 300 "$bundle/jre/bin/java" -Dorg.bytedeco.javacpp.cachedir="$cache" \
         -cp "$bundle/lib/*" org.junit.platform.console.ConsoleLauncher execute --disable-banner --details=tree \

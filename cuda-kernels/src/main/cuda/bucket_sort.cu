@@ -298,8 +298,9 @@ __device__ void block_exclusive_scan(int32_t* data, int n, int offset) {
 // slot (warps in order within a bucket, buckets in order after the round's r*L); then each warp
 // scatters its stretch 32 items at a time, ranking equal buckets by lane as in v1. No global
 // scratch and no atomics; every item is read twice and its two indices written once.
-extern "C" __global__ void bucket_sort_v3(const int32_t* __restrict__ buckets, int32_t* __restrict__ sorted,
-                                          int32_t* __restrict__ undo, int rounds, int length, int nb) {
+extern "C" __global__ void __launch_bounds__(1024) bucket_sort_v3(const int32_t* __restrict__ buckets,
+                                                                  int32_t* __restrict__ sorted, int32_t* __restrict__ undo,
+                                                                  int rounds, int length, int nb) {
     extern __shared__ int32_t counts[];  // [W][NB] per-warp counts, then NB totals
     const int r = blockIdx.x;
     const int row = blockIdx.y;

@@ -13,6 +13,11 @@
 // Per item: lse = logsumexp(logits), out = softmax(logits) . v, written in item order (r*L + t).
 // Rounds combine as final_t = sum_r softmax_r(lse_{r,t}) out_{r,t} (combine_rounds).
 // Not on the GPU: paper eq. 16's duplicate counts (dedupe); the engine keeps those on the CPU.
+// Precision: lse is stored in float32. Where a query sees only masked logits (its own position at
+// the self-mask value -5e4, say, with the rest forbidden), lse = -5e4 + log(count) is rounded to
+// floats 0.004 apart, so the backward's weights exp(logit - lse) are off by up to 0.2% there
+// (exact when the count is 1, as at position 0 of causal attention unless the window holds a
+// chunk twice).
 //
 // Versions:
 //   v1  one block per (row, chunk), one thread per query of the chunk; the window's keys and
@@ -29,8 +34,9 @@
 //       per item, and sum_rounds adds the K rounds of each position in a fixed order. So v2's
 //       gradients are the same bits every run. v1's backward made 2*D same-address atomics per
 //       (query, key) pair.
-//       Launch: grid (n, N), block (C * D/32) <= 256 threads, C a multiple of 32/(D/32); dynamic
-//       shared memory 2*32*D floats + 64 ints (forward, query side) or + 128 words (key side).
+//       Launch: grid (n, N), block (C * D/32) <= 256 threads (a block's last warp may be partial:
+//       a query's D/32 threads never straddle two warps); dynamic shared memory 2*32*D floats + 64
+//       ints (forward, query side) or + 128 words (key side).
 
 #include <cmath>
 #include <cstdint>
@@ -126,7 +132,7 @@ template <int D>
 __device__ void forward_v1(Window w, const float* __restrict__ q, const float* __restrict__ keys,
                            const float* __restrict__ v, const int32_t* __restrict__ sorted,
                            const uint8_t* __restrict__ padding, float* __restrict__ out, float* __restrict__ lse) {
-    extern __shared__ float smem[];
+    extern __shared__ __align__(16) float smem[];  // 16-byte aligned for the float4 reads
     const Tile<D> tile(smem);
     float* ks = tile.ks;
     float* vs = tile.vs;
@@ -179,7 +185,7 @@ __device__ void backward_v1(Window w, const float* __restrict__ q, const float* 
                             const float* __restrict__ lse, const float* __restrict__ d_out,
                             const float* __restrict__ d_lse, float* __restrict__ dq, float* __restrict__ d_keys,
                             float* __restrict__ dv) {
-    extern __shared__ float smem[];
+    extern __shared__ __align__(16) float smem[];  // 16-byte aligned for the float4 reads
     const Tile<D> tile(smem);
     float* ks = tile.ks;
     float* vs = tile.vs;
@@ -351,7 +357,10 @@ struct Split {
     }
 };
 
-/** The lanes of the calling thread's warp that exist (a block's last warp may be partial). */
+/**
+ * The lanes of the calling thread's warp that exist: a block's last warp is partial when C * D/32
+ * is not a multiple of 32 (D/32 divides 32, so a query's threads still share one warp).
+ */
 __device__ __forceinline__ unsigned warp_lanes() {
     int first = threadIdx.x & ~31;
     int count = min(32, (int)blockDim.x - first);
@@ -383,7 +392,7 @@ __device__ void forward_v2(Window w, const float* __restrict__ q, const float* _
                            const float* __restrict__ v, const int32_t* __restrict__ sorted,
                            const uint8_t* __restrict__ padding, float* __restrict__ out, float* __restrict__ lse) {
     using S = Split<D>;
-    extern __shared__ float smem[];
+    extern __shared__ __align__(16) float smem[];  // 16-byte aligned for the float4 reads
     const Tile<D> tile(smem);
     const int slot = threadIdx.x / S::WAYS;
     const int part = threadIdx.x % S::WAYS;
@@ -445,7 +454,7 @@ __device__ void backward_queries_v2(Window w, const float* __restrict__ q, const
                                     const float* __restrict__ d_lse, float* __restrict__ dq_items,
                                     float* __restrict__ deltas) {
     using S = Split<D>;
-    extern __shared__ float smem[];
+    extern __shared__ __align__(16) float smem[];  // 16-byte aligned for the float4 reads
     const Tile<D> tile(smem);
     const int slot = threadIdx.x / S::WAYS;
     const int part = threadIdx.x % S::WAYS;
@@ -526,7 +535,7 @@ __device__ void backward_keys_v2(Window w, const float* __restrict__ q, const fl
                                  const float* __restrict__ deltas, float* __restrict__ dk_items,
                                  float* __restrict__ dv_items) {
     using S = Split<D>;
-    extern __shared__ float smem[];
+    extern __shared__ __align__(16) float smem[];  // 16-byte aligned for the float4 reads
     const QueryTile<D> tile(smem);
     const int slot = threadIdx.x / S::WAYS;
     const int part = threadIdx.x % S::WAYS;
@@ -591,15 +600,15 @@ __device__ void backward_keys_v2(Window w, const float* __restrict__ q, const fl
 
 }  // namespace
 
-extern "C" __global__ void __launch_bounds__(256) chunked_attention_forward_v2_d64(const float* q, const float* keys, const float* v,
-                                                            const int32_t* sorted, const uint8_t* padding, float* out,
-                                                            float* lse, WINDOW_ARGS) {
+extern "C" __global__ void __launch_bounds__(256) chunked_attention_forward_v2_d64(
+    const float* q, const float* keys, const float* v, const int32_t* sorted, const uint8_t* padding, float* out,
+    float* lse, WINDOW_ARGS) {
     forward_v2<64>(WINDOW, q, keys, v, sorted, padding, out, lse);
 }
 
-extern "C" __global__ void __launch_bounds__(256) chunked_attention_forward_v2_d128(const float* q, const float* keys, const float* v,
-                                                             const int32_t* sorted, const uint8_t* padding, float* out,
-                                                             float* lse, WINDOW_ARGS) {
+extern "C" __global__ void __launch_bounds__(256) chunked_attention_forward_v2_d128(
+    const float* q, const float* keys, const float* v, const int32_t* sorted, const uint8_t* padding, float* out,
+    float* lse, WINDOW_ARGS) {
     forward_v2<128>(WINDOW, q, keys, v, sorted, padding, out, lse);
 }
 

@@ -12,12 +12,15 @@
 // on once every lane its mask names waits in it with that mask. Blocks run one after another.
 //
 // So the emulator finds: wrong results (the contract tests compare with the references), missed or
-// divergent barriers, warp masks naming lanes that have returned, reads of memory never written (fresh
-// allocations and each block's dynamic shared memory hold 0xff bytes: NaN as a float, -1 as an int),
+// divergent barriers, warp masks naming lanes that have returned, shuffles from lanes their mask
+// leaves out, reads of memory never written (fresh allocations and each block's dynamic shared
+// memory hold 0xff bytes: NaN as a float, -1 as an int; static __shared__ variables, function
+// statics here, start at 0 and keep the last block's values, so a read of one before any write is
+// not caught),
 // accesses past the end of an allocation or of a block's dynamic shared memory (driver.cpp puts a
 // guard page after each, so the process stops at the access: the JVM's crash report names the
 // kernel's frame) and launch
-// limits (block size, grid size, shared memory). It does not model speed, registers, coalescing,
+// limits (block size, grid size, shared memory, each kernel's __launch_bounds__). It does not model speed, registers, coalescing,
 // or races: its schedule is fixed, so a race between threads gives the same answer every time.
 #pragma once
 
@@ -37,7 +40,8 @@
 #define __host__
 #define __forceinline__ inline
 #define __noinline__
-#define __launch_bounds__(...)
+#define __launch_bounds__(...)  // checked at launch instead: build-emulator.sh lists each kernel's bound
+#define __align__(n) alignas(n)
 // Static shared variables become function statics: one block runs at a time in the whole process.
 // (Dynamic `extern __shared__` arrays are rewritten by build-emulator.sh to emu::dynamic_shared.)
 #define __shared__ static
@@ -153,6 +157,9 @@ auto exchange(unsigned mask, T v, const char* what, Read read) {
 
 template <class T>
 T shuffle_from(unsigned mask, T v, int source, const char* what) {
+    if (!(mask >> source & 1u)) {
+        fail(std::string(what) + " reads lane " + std::to_string(source) + ", which its mask does not name");
+    }
     return exchange(mask, v, what, [&](const uint64_t* slots) { return value_of<T>(slots[source]); });
 }
 

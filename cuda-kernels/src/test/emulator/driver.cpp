@@ -34,6 +34,7 @@ namespace {
 enum Result : int {
     SUCCESS = 0,
     INVALID_VALUE = 1,
+    OUT_OF_MEMORY = 2,
     NOT_INITIALIZED = 3,
     INVALID_DEVICE = 101,
     INVALID_IMAGE = 200,
@@ -47,11 +48,12 @@ constexpr const char* DEVICE_NAME = "CPU emulator of CUDA (cuda-kernels/src/test
 constexpr size_t DEFAULT_SHARED = 48 * 1024;
 constexpr size_t MAX_SHARED = 227 * 1024;  // an H100's opt-in limit per block
 
-/** A kernel: its name, its address, and a call that unpacks cuLaunchKernel's argument pointers. */
+/** A kernel: its name, its address, a call that unpacks cuLaunchKernel's argument pointers, its limits. */
 struct Kernel {
     const char* name;
     void* address;
     void (*call)(void* address, void** params);
+    unsigned max_threads;  // its __launch_bounds__, or 1024
     size_t max_dynamic_shared;
 };
 
@@ -66,11 +68,11 @@ void call_with(void* address, void** params) {
 }
 
 template <class... A>
-Kernel kernel(const char* name, void (*f)(A...)) {
-    return {name, reinterpret_cast<void*>(f), &call_with<A...>, DEFAULT_SHARED};
+Kernel kernel(const char* name, void (*f)(A...), unsigned max_threads) {
+    return {name, reinterpret_cast<void*>(f), &call_with<A...>, max_threads, DEFAULT_SHARED};
 }
 
-#define KERNEL(name) kernel(#name, &name),
+#define KERNEL(name, max_threads) kernel(#name, &name, max_threads),
 Kernel kernels[] = {
 // every `extern "C" __global__` function of the sources, listed by build-emulator.sh
 #include <kernel_list.inc>
@@ -159,7 +161,7 @@ void** running_params;
 extern "C" void emu_switch(void** save, void* load);
 extern "C" void emu_fiber_entry();
 asm(R"(
-    .text
+    .pushsection .text
     .globl emu_switch
     .type emu_switch, @function
 emu_switch:
@@ -193,6 +195,7 @@ emu_fiber_entry:
     callq *%r13
     ud2
     .size emu_fiber_entry, .-emu_fiber_entry
+    .popsection
 )");
 #endif
 
@@ -439,12 +442,12 @@ int cuInit(unsigned) {
 
 int cuDeviceGetCount(int* count) {
     *count = 1;
-    return initialised ? SUCCESS : NOT_INITIALIZED;
+    return initialised ? SUCCESS : fail(NOT_INITIALIZED, "cuda emulator: cuInit was not called");
 }
 
 int cuDeviceGet(int* device, int ordinal) {
     if (ordinal != 0) {
-        return INVALID_DEVICE;
+        return fail(INVALID_DEVICE, "cuda emulator: one device, ordinal 0, not " + std::to_string(ordinal));
     }
     *device = 0;
     return SUCCESS;
@@ -465,7 +468,9 @@ int cuDevicePrimaryCtxRetain(void** context, int) {
     return SUCCESS;
 }
 
-int cuCtxSetCurrent(void* context) { return context == &context_tag ? SUCCESS : INVALID_VALUE; }
+int cuCtxSetCurrent(void* context) {
+    return context == &context_tag ? SUCCESS : fail(INVALID_VALUE, "cuda emulator: not the primary context");
+}
 
 int cuCtxSynchronize() { return SUCCESS; }  // launches run to the end before they return
 
@@ -474,7 +479,9 @@ int cuModuleLoadData(void** module, const void* image) {
     if (image) {
         std::memcpy(&magic, image, 4);
     }
-    if (magic != 0xBA55ED50u) {  // a fatbin's first word
+    // a fatbin's first word, or the text Cuda sends where the build had no nvcc to make one
+    bool stand_in = image && std::strncmp(static_cast<const char*>(image), "reformer: no fatbin", 19) == 0;
+    if (magic != 0xBA55ED50u && !stand_in) {
         return fail(INVALID_IMAGE, "cuda emulator: the module image is not a fatbin");
     }
     *module = kernels;
@@ -483,7 +490,7 @@ int cuModuleLoadData(void** module, const void* image) {
 
 int cuModuleGetFunction(void** function, void* module, const char* name) {
     if (module != kernels) {
-        return INVALID_HANDLE;
+        return fail(INVALID_HANDLE, "cuda emulator: not this emulator's module");
     }
     for (Kernel& k : kernels) {
         if (std::strcmp(k.name, name) == 0) {
@@ -497,7 +504,8 @@ int cuModuleGetFunction(void** function, void* module, const char* name) {
 int cuFuncSetAttribute(void* function, int attribute, int value) {
     if (attribute == 8 /* CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES */) {
         if (value < 0 || size_t(value) > MAX_SHARED) {
-            return INVALID_VALUE;
+            return fail(INVALID_VALUE, "cuda emulator: " + std::to_string(value) + " bytes of dynamic shared memory asked for " +
+                                           static_cast<Kernel*>(function)->name + " (at most " + std::to_string(MAX_SHARED) + ")");
         }
         static_cast<Kernel*>(function)->max_dynamic_shared = size_t(value);
     }
@@ -506,12 +514,12 @@ int cuFuncSetAttribute(void* function, int attribute, int value) {
 
 int cuMemAlloc_v2(unsigned long long* pointer, size_t bytes) {
     if (bytes == 0) {
-        return INVALID_VALUE;
+        return fail(INVALID_VALUE, "cuda emulator: cuMemAlloc of 0 bytes");
     }
     Allocation a;
     unsigned char* p = guarded(bytes, &a);
     if (!p) {
-        return 2;  // CUDA_ERROR_OUT_OF_MEMORY
+        return fail(OUT_OF_MEMORY, "cuda emulator: cannot map " + std::to_string(bytes) + " bytes");
     }
     std::lock_guard<std::mutex> g(lock);
     allocations[uintptr_t(p)] = a;
@@ -523,7 +531,7 @@ int cuMemFree_v2(unsigned long long pointer) {
     std::lock_guard<std::mutex> g(lock);
     auto it = allocations.find(uintptr_t(pointer));
     if (it == allocations.end()) {
-        return INVALID_VALUE;
+        return fail(INVALID_VALUE, "cuda emulator: cuMemFree of a pointer cuMemAlloc did not return");
     }
     munmap(it->second.mapping, it->second.mapped);
     allocations.erase(it);
@@ -567,9 +575,14 @@ int cuLaunchKernel(void* function, unsigned gx, unsigned gy, unsigned gz, unsign
         return fail(INVALID_VALUE, "cuda emulator: block size " + std::to_string(bx) + "x" + std::to_string(by) + "x" +
                                         std::to_string(bz) + " (at most 1024 threads)");
     }
-    if (gx == 0 || gy == 0 || gz == 0 || gy > 65535 || gz > 65535) {
+    if (gx == 0 || gy == 0 || gz == 0 || gx > 2147483647u || gy > 65535 || gz > 65535) {
         return fail(INVALID_VALUE, "cuda emulator: grid " + std::to_string(gx) + "x" + std::to_string(gy) + "x" +
-                                        std::to_string(gz) + " (y and z at most 65535)");
+                                        std::to_string(gz) + " (x at most 2^31 - 1, y and z at most 65535)");
+    }
+    if (bx * by * bz > k.max_threads) {
+        return fail(LAUNCH_OUT_OF_RESOURCES, "cuda emulator: " + std::to_string(bx * by * bz) + " threads per block for " +
+                                                 k.name + ", compiled with __launch_bounds__(" +
+                                                 std::to_string(k.max_threads) + ")");
     }
     if (shared > k.max_dynamic_shared) {
         return fail(LAUNCH_OUT_OF_RESOURCES, "cuda emulator: " + std::to_string(shared) + " bytes of dynamic shared memory for " +

@@ -29,8 +29,12 @@ public final class Cuda {
          * there use small shapes and benchmarks mean nothing.
          */
         public boolean emulated() {
-            return device.startsWith("CPU emulator");
+            return isEmulator(device);
         }
+    }
+
+    private static boolean isEmulator(String device) {
+        return device.startsWith("CPU emulator");
     }
 
     private static Availability availability;
@@ -73,10 +77,14 @@ public final class Cuda {
         String device = new String(name, java.nio.charset.StandardCharsets.US_ASCII).replaceAll("\0.*", "");
         byte[] image;
         try (InputStream in = Cuda.class.getResourceAsStream(FATBIN)) {
-            if (in == null) {
+            if (in == null && isEmulator(device)) {
+                // the emulator has the kernels compiled in: a build without nvcc still tests them there
+                image = "reformer: no fatbin\0".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+            } else if (in == null) {
                 return new Availability(false, FATBIN + " is not packaged (nvcc was not found at build time)", device);
+            } else {
+                image = in.readAllBytes();
             }
-            image = in.readAllBytes();
         } catch (IOException e) {
             return new Availability(false, FATBIN + " cannot be read: " + e.getMessage(), device);
         }

@@ -33,11 +33,17 @@ public final class CudaBucketSort {
 
     /** v3's warps per block: as many as keep its (W + 1) * NB shared counters within 96 KiB, at most 32. */
     static int v3Warps(int nb) {
+        if (nb < 1) {
+            throw new IllegalArgumentException("NB = " + nb + " buckets: at least 1");
+        }
         return Math.max(1, Math.min(32, 24576 / nb - 1));
     }
 
     /** Why {@code version} cannot sort with {@code nb} buckets (per round), or null when it can. */
     public static String unsupported(Version version, int rounds, int nb) {
+        if (nb < 1 || rounds < 1) {
+            return "K = " + rounds + " rounds of NB = " + nb + " buckets: both must be at least 1";
+        }
         if (version == Version.V1 && rounds * nb > 12288) {
             return "bucket_sort_v1 keeps K*NB = " + rounds * nb + " counts in shared memory (at most 12288): use V2 or V3";
         }

@@ -48,10 +48,6 @@ public final class CudaChunkedAttention {
             return "chunk length " + spec.chunkLength() + " at D = " + dim + ": v2 gives each query D/32 threads and a block at"
                     + " most " + V2_MAX_THREADS + ", so the chunk is at most " + V2_MAX_THREADS / version.threadsPerSlot(dim);
         }
-        if (version == Version.V2 && spec.chunkLength() % (32 / version.threadsPerSlot(dim)) != 0) {
-            return "chunk length " + spec.chunkLength() + " at D = " + dim + ": v2's warps hold whole queries, so the chunk is a"
-                    + " multiple of " + 32 / version.threadsPerSlot(dim);
-        }
         return null;
     }
 
@@ -68,8 +64,8 @@ public final class CudaChunkedAttention {
             s.forward();
             Cuda.synchronize();
             int n = pb.rows();
-            return new Forward(s.perItem.floats(n * pb.items() * pb.dim()), s.lse.floats(n * pb.items()),
-                    s.combined.floats(n * pb.length() * pb.dim()));
+            return new Forward(s.perItem.floats(Math.multiplyExact(n * pb.items(), pb.dim())), s.lse.floats(n * pb.items()),
+                    s.combined.floats(Math.multiplyExact(n * pb.length(), pb.dim())));
         }
     }
 
@@ -104,9 +100,9 @@ public final class CudaChunkedAttention {
         private DeviceBuffer dKeys;
         private DeviceBuffer dOut;
         private DeviceBuffer dLse;
-        // v2's per-item gradients, added up over the rounds by sum_rounds, and dOut . out per item
-        private DeviceBuffer dqItems;
-        private DeviceBuffer dkItems;
+        // v2's per-item gradients (dq, then dk, in the first; dv in the second), added up over the
+        // rounds by sum_rounds, and dOut . out per item
+        private DeviceBuffer itemGradients;
         private DeviceBuffer dvItems;
         private DeviceBuffer deltas;
 
@@ -211,23 +207,20 @@ public final class CudaChunkedAttention {
                         concat(new Cuda.Arg[] {q.arg(), keysArg, v.arg(), argOf(sorted), argOf(padding), perItem.arg(), lse.arg(),
                             dOut.arg(), dLse.arg(), dq.arg(), dKeys.arg(), dv.arg()}, window()));
             } else {
-                if (dqItems == null) {
-                    dqItems = DeviceBuffer.allocate(4 * items * pb.dim());
-                    dkItems = DeviceBuffer.allocate(4 * items * pb.dim());
+                if (itemGradients == null) {
+                    itemGradients = DeviceBuffer.allocate(4 * items * pb.dim());
                     dvItems = DeviceBuffer.allocate(4 * items * pb.dim());
                     deltas = DeviceBuffer.allocate(4 * items);
                 }
                 Cuda.launch(kernel("backward_queries"), pb.chunks(), pb.rows(), threads(), sharedBytes(),
                         concat(new Cuda.Arg[] {q.arg(), keysArg, v.arg(), argOf(sorted), argOf(padding), perItem.arg(), lse.arg(),
-                            dOut.arg(), dLse.arg(), dqItems.arg(), deltas.arg()}, window()));
+                            dOut.arg(), dLse.arg(), itemGradients.arg(), deltas.arg()}, window()));
+                sumRounds(itemGradients, dq);  // dq added up, its per-item buffer is free for dk
                 Cuda.launch(kernel("backward_keys"), pb.chunks(), pb.rows(), threads(), queryTileBytes(),
                         concat(new Cuda.Arg[] {q.arg(), keysArg, v.arg(), argOf(sorted), argOf(padding), lse.arg(), dOut.arg(),
-                            dLse.arg(), deltas.arg(), dkItems.arg(), dvItems.arg()}, window()));
-                int blocks = (int) ((size / 4 + 255) / 256);
-                for (DeviceBuffer[] pair : new DeviceBuffer[][] {{dqItems, dq}, {dkItems, dKeys}, {dvItems, dv}}) {
-                    Cuda.launch("sum_rounds", blocks, 1, 256, 0, pair[0].arg(), pair[1].arg(), Cuda.Arg.of(pb.rows()),
-                            Cuda.Arg.of(pb.spec().rounds()), Cuda.Arg.of(pb.length()), Cuda.Arg.of(pb.dim()));
-                }
+                            dLse.arg(), deltas.arg(), itemGradients.arg(), dvItems.arg()}, window()));
+                sumRounds(itemGradients, dKeys);
+                sumRounds(dvItems, dv);
             }
             if (keys != null) {
                 Cuda.launch("normalize_rows_backward", rowsBlocks(), 1, 256, 0, q.arg(), dKeys.arg(), dq.arg(),
@@ -237,10 +230,17 @@ public final class CudaChunkedAttention {
             }
         }
 
+        /** total (N, L, D) = the sum over rounds of items (N, K*L, D), in round order. */
+        private void sumRounds(DeviceBuffer itemsBuffer, DeviceBuffer total) {
+            long elements = (long) pb.rows() * pb.length() * pb.dim();
+            Cuda.launch("sum_rounds", (int) ((elements + 255) / 256), 1, 256, 0, itemsBuffer.arg(), total.arg(),
+                    Cuda.Arg.of(pb.rows()), Cuda.Arg.of(pb.spec().rounds()), Cuda.Arg.of(pb.length()), Cuda.Arg.of(pb.dim()));
+        }
+
         @Override
         public void close() {
             for (DeviceBuffer b : new DeviceBuffer[] {q, k, keys, v, sorted, padding, perItem, lse, combined, dq, dv, dKeys,
-                dOut, dLse, dqItems, dkItems, dvItems, deltas}) {
+                dOut, dLse, itemGradients, dvItems, deltas}) {
                 if (b != null) {
                     b.close();
                 }

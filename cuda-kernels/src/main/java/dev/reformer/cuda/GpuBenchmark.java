@@ -36,8 +36,9 @@ import java.util.regex.Pattern;
  * benchmark itself works (gpu-check.sh --emulated runs it on the CPU emulator), not a measurement.
  */
 public final class GpuBenchmark {
-    private static int warmup = 3;
-    private static int runs = 20;
+    /** How many calls a median is taken over, after how many warm-up calls. */
+    private record Timing(int warmup, int runs) {
+    }
     private static final int CHUNK = 64;
     /** The sort the LSH-4 rows use. */
     private static final CudaBucketSort.Version SORT = CudaBucketSort.Version.V3;
@@ -53,10 +54,7 @@ public final class GpuBenchmark {
             System.exit(3);
         }
         boolean smoke = args.length > 0 && args[0].equals("--smoke");
-        if (smoke) {
-            warmup = 0;
-            runs = 1;
-        }
+        Timing timing = smoke ? new Timing(0, 1) : new Timing(3, 20);
         Map<String, Double> torch = args.length > 0 && !smoke ? torch(args[0]) : Map.of();
         List<String[]> rows = new ArrayList<>();
         Random random = new Random(1);
@@ -75,7 +73,7 @@ public final class GpuBenchmark {
                 try (DeviceBuffer b = DeviceBuffer.of(buckets); DeviceBuffer sorted = DeviceBuffer.allocate(4L * n * k * l);
                         DeviceBuffer undo = DeviceBuffer.allocate(4L * n * k * l);
                         DeviceBuffer scratch = DeviceBuffer.allocate(CudaBucketSort.scratchBytes(v, n, k, l, nb))) {
-                    double ms = median(() -> CudaBucketSort.run(v, b, sorted, undo, scratch, n, k, l, nb));
+                    double ms = median(timing, () -> CudaBucketSort.run(v, b, sorted, undo, scratch, n, k, l, nb));
                     double gbs = 12.0 * n * k * l / (ms * 1e6);
                     rows.add(new String[] {"bucket sort " + v.name().toLowerCase(Locale.ROOT),
                         String.format(Locale.ROOT, "N=%d K=%d L=%d NB=%d", n, k, l, nb), fmt(ms), String.format(Locale.ROOT,
@@ -97,8 +95,8 @@ public final class GpuBenchmark {
             for (CudaChunkedAttention.Version version : CudaChunkedAttention.Version.values()) {
                 try (CudaChunkedAttention.Session s = new CudaChunkedAttention.Session(version, pb, q, null, v);
                         DeviceBuffer g = DeviceBuffer.of(normal(random, l * DIM))) {
-                    double fwd = median(s::forward);
-                    double bwd = median(() -> s.backward(g));
+                    double fwd = median(timing, s::forward);
+                    double bwd = median(timing, () -> s.backward(g));
                     String name = version.name().toLowerCase(Locale.ROOT);
                     rows.add(new String[] {"chunked forward " + name, size, fmt(fwd),
                         String.format(Locale.ROOT, "%.2f TFLOP/s", forwardFlops / (fwd * 1e9)), ""});
@@ -113,10 +111,10 @@ public final class GpuBenchmark {
                     DeviceBuffer rotations = DeviceBuffer.of(normal(random, DIM * k * half));
                     DeviceBuffer sorted = DeviceBuffer.allocate(4L * k * l); DeviceBuffer undo = DeviceBuffer.allocate(4L * k * l);
                     DeviceBuffer scratch = DeviceBuffer.allocate(CudaBucketSort.scratchBytes(SORT, 1, k, l, nb))) {
-                double hash = median(() -> CudaLshHash.run(s.q, rotations, bk, 1, l, DIM, k, half));
+                double hash = median(timing, () -> CudaLshHash.run(s.q, rotations, bk, 1, l, DIM, k, half));
                 rows.add(new String[] {"LSH hash v1", String.format(Locale.ROOT, "L=%d K=4 NB=%d D=64", l, nb), fmt(hash),
                     String.format(Locale.ROOT, "%.2f TFLOP/s", 2.0 * l * k * half * DIM / (hash * 1e9)), ""});
-                double total = median(() -> {
+                double total = median(timing, () -> {
                     CudaLshHash.run(s.q, rotations, bk, 1, l, DIM, k, half);
                     CudaBucketSort.run(SORT, bk, sorted, undo, scratch, 1, k, l, nb);
                     s.forward();
@@ -135,22 +133,22 @@ public final class GpuBenchmark {
         }
         System.out.println();
         System.out.println("gpu-check on " + a.device() + (smoke ? " (--smoke: small sizes, one call each; not a measurement)"
-                : " (median of " + runs + " calls after " + warmup + ", CUDA events)"));
+                : " (median of " + timing.runs() + " calls after " + timing.warmup() + ", CUDA events)"));
         print(rows);
     }
 
-    /** Median milliseconds of {@code work} over {@link #runs} calls after {@link #warmup}. */
-    private static double median(Runnable work) {
-        for (int i = 0; i < warmup; i++) {
+    /** Median milliseconds of {@code work} over {@code timing.runs()} calls after {@code timing.warmup()}. */
+    private static double median(Timing timing, Runnable work) {
+        for (int i = 0; i < timing.warmup(); i++) {
             work.run();
         }
         Cuda.synchronize();
-        double[] ms = new double[runs];
-        for (int i = 0; i < runs; i++) {
+        double[] ms = new double[timing.runs()];
+        for (int i = 0; i < timing.runs(); i++) {
             ms[i] = Cuda.time(work);
         }
         Arrays.sort(ms);
-        return ms[runs / 2];
+        return ms[timing.runs() / 2];
     }
 
     /** PyTorch's times, from the script's lines {@code SDPA dtype L ms}: key dtype/L. */

@@ -68,11 +68,15 @@ class CudaEmulatorTest {
                 .hasMessageContaining("block size 2048x1x1 (at most 1024 threads)");
         assertThatThrownBy(() -> Cuda.launch("emulator_selftest_deadlock", 1, 70000, 32, 0)).isInstanceOf(CudaException.class)
                 .hasMessageContaining("y and z at most 65535");
+        assertThatThrownBy(() -> Cuda.launch("chunked_attention_forward_v2_d64", 1, 1, 512, 0)).isInstanceOf(CudaException.class)
+                .hasMessageContaining("512 threads per block for chunked_attention_forward_v2_d64, compiled with"
+                        + " __launch_bounds__(256)");
         try (DeviceBuffer out = DeviceBuffer.allocate(4 * 32)) {
             // 64 KiB is over the 48 KiB a kernel gets without its attribute; Cuda.function sets it above 48 KiB
             Cuda.launch("emulator_selftest_unwritten_shared", 1, 1, 32, 64 * 1024, out.arg());
             assertThatThrownBy(() -> Cuda.launch("emulator_selftest_unwritten_shared", 1, 1, 32, 228 * 1024, out.arg()))
-                    .isInstanceOf(CudaException.class);
+                    .isInstanceOf(CudaException.class).hasMessageContaining("233472 bytes of dynamic shared memory asked for"
+                            + " emulator_selftest_unwritten_shared (at most 232448)");
         }
     }
 }
