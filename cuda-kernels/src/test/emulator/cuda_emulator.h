@@ -41,7 +41,7 @@
 #define __forceinline__ inline
 #define __noinline__
 #define __launch_bounds__(...)  // checked at launch instead: build-emulator.sh lists each kernel's bound
-#define __align__(n) alignas(n)
+#define __align__(n) __attribute__((aligned(n)))
 // Static shared variables become function statics: one block runs at a time in the whole process.
 // (Dynamic `extern __shared__` arrays are rewritten by build-emulator.sh to emu::dynamic_shared.)
 #define __shared__ static

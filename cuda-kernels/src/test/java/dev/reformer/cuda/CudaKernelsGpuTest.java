@@ -78,6 +78,10 @@ class CudaKernelsGpuTest {
         assertThat(got).hasSize(expected.length);
         int nearTies = 0;
         for (int i = 0; i < got.length; i++) {
+            if (got[i] < 0 || got[i] >= 2 * half) {
+                throw new AssertionError("bucket " + i + " = " + got[i] + ": outside 0.." + (2 * half - 1)
+                        + " (-1 is the emulator's mark of memory never written)");
+            }
             if (got[i] != expected[i]) {
                 int row = i / (rounds * length);
                 int r = i / length % rounds;
