@@ -42,6 +42,61 @@ __device__ __forceinline__ unsigned lanes_below() {
     return (1u << lane) - 1u;
 }
 
+/**
+ * Exclusive prefix sums of data[0..n) in place, by the whole block (blockDim.x a multiple of 32):
+ * blockDim.x values at a time, each stretch scanned by warp shuffles and the warps' totals, with the
+ * running total carried between stretches. Adds `offset` to every result.
+ */
+__device__ void block_exclusive_scan(int32_t* data, int n, int offset) {
+    __shared__ int32_t warp_sums[32];
+    __shared__ int32_t carry;
+    const int lane = threadIdx.x & 31;
+    const int warp = threadIdx.x >> 5;
+    const int warps = blockDim.x >> 5;
+    if (threadIdx.x == 0) {
+        carry = offset;
+    }
+    __syncthreads();
+    for (int base = 0; base < n; base += blockDim.x) {
+        int i = base + threadIdx.x;
+        int v = i < n ? data[i] : 0;
+        int inclusive = v;
+        for (int o = 1; o < 32; o <<= 1) {
+            int up = __shfl_up_sync(FULL_MASK, inclusive, o);
+            if (lane >= o) {
+                inclusive += up;
+            }
+        }
+        if (lane == 31) {
+            warp_sums[warp] = inclusive;
+        }
+        __syncthreads();
+        if (warp == 0) {
+            int w = lane < warps ? warp_sums[lane] : 0;
+            int winc = w;
+            for (int o = 1; o < 32; o <<= 1) {
+                int up = __shfl_up_sync(FULL_MASK, winc, o);
+                if (lane >= o) {
+                    winc += up;
+                }
+            }
+            if (lane < warps) {
+                warp_sums[lane] = winc - w;
+            }
+        }
+        __syncthreads();
+        int before = carry + warp_sums[warp];
+        if (i < n) {
+            data[i] = before + inclusive - v;
+        }
+        __syncthreads();
+        if (threadIdx.x == blockDim.x - 1) {
+            carry = before + inclusive;
+        }
+        __syncthreads();
+    }
+}
+
 }  // namespace
 
 // ---- v1 -----------------------------------------------------------------------------------------
@@ -142,55 +197,7 @@ extern "C" __global__ void bucket_sort_v2_count(const int32_t* __restrict__ buck
 // Pass 2. grid (N), block (1024). Exclusive scan, in place, of the row's keys*tiles counts in
 // key-major order: afterwards tile_counts[k][tile] is the first slot of key k's items in that tile.
 extern "C" __global__ void bucket_sort_v2_scan(int32_t* __restrict__ tile_counts, int keys, int tiles) {
-    __shared__ int32_t warp_sums[32];
-    __shared__ int32_t carry;
-    const size_t total = (size_t)keys * tiles;
-    int32_t* c = tile_counts + (size_t)blockIdx.x * total;
-    const int lane = threadIdx.x & 31;
-    const int warp = threadIdx.x >> 5;
-    const int warps = blockDim.x >> 5;
-    if (threadIdx.x == 0) {
-        carry = 0;
-    }
-    __syncthreads();
-    for (size_t base = 0; base < total; base += blockDim.x) {
-        size_t i = base + threadIdx.x;
-        int v = i < total ? c[i] : 0;
-        int inclusive = v;
-        for (int offset = 1; offset < 32; offset <<= 1) {
-            int up = __shfl_up_sync(FULL_MASK, inclusive, offset);
-            if (lane >= offset) {
-                inclusive += up;
-            }
-        }
-        if (lane == 31) {
-            warp_sums[warp] = inclusive;
-        }
-        __syncthreads();
-        if (warp == 0) {
-            int w = lane < warps ? warp_sums[lane] : 0;
-            int winc = w;
-            for (int offset = 1; offset < 32; offset <<= 1) {
-                int up = __shfl_up_sync(FULL_MASK, winc, offset);
-                if (lane >= offset) {
-                    winc += up;
-                }
-            }
-            if (lane < warps) {
-                warp_sums[lane] = winc - w;  // exclusive prefix of the warps
-            }
-        }
-        __syncthreads();
-        int before = carry + warp_sums[warp];
-        if (i < total) {
-            c[i] = before + inclusive - v;
-        }
-        __syncthreads();
-        if (threadIdx.x == blockDim.x - 1) {
-            carry = before + inclusive;  // the last thread's inclusive sum closes this stretch
-        }
-        __syncthreads();
-    }
+    block_exclusive_scan(tile_counts + (size_t)blockIdx.x * keys * tiles, keys * tiles, 0);
 }
 
 // Pass 3. grid (tiles, N), block (32 * warps). Warps take turns so that the tile's items keep
@@ -233,64 +240,6 @@ extern "C" __global__ void bucket_sort_v2_scatter(const int32_t* __restrict__ bu
 
 // ---- v3 -----------------------------------------------------------------------------------------
 
-namespace {
-
-/**
- * Exclusive prefix sums of data[0..n) in place, by the whole block (blockDim.x a multiple of 32):
- * blockDim.x values at a time, each stretch scanned by warp shuffles and the warps' totals, with the
- * running total carried between stretches. Adds `offset` to every result.
- */
-__device__ void block_exclusive_scan(int32_t* data, int n, int offset) {
-    __shared__ int32_t warp_sums[32];
-    __shared__ int32_t carry;
-    const int lane = threadIdx.x & 31;
-    const int warp = threadIdx.x >> 5;
-    const int warps = blockDim.x >> 5;
-    if (threadIdx.x == 0) {
-        carry = offset;
-    }
-    __syncthreads();
-    for (int base = 0; base < n; base += blockDim.x) {
-        int i = base + threadIdx.x;
-        int v = i < n ? data[i] : 0;
-        int inclusive = v;
-        for (int o = 1; o < 32; o <<= 1) {
-            int up = __shfl_up_sync(FULL_MASK, inclusive, o);
-            if (lane >= o) {
-                inclusive += up;
-            }
-        }
-        if (lane == 31) {
-            warp_sums[warp] = inclusive;
-        }
-        __syncthreads();
-        if (warp == 0) {
-            int w = lane < warps ? warp_sums[lane] : 0;
-            int winc = w;
-            for (int o = 1; o < 32; o <<= 1) {
-                int up = __shfl_up_sync(FULL_MASK, winc, o);
-                if (lane >= o) {
-                    winc += up;
-                }
-            }
-            if (lane < warps) {
-                warp_sums[lane] = winc - w;
-            }
-        }
-        __syncthreads();
-        int before = carry + warp_sums[warp];
-        if (i < n) {
-            data[i] = before + inclusive - v;
-        }
-        __syncthreads();
-        if (threadIdx.x == blockDim.x - 1) {
-            carry = before + inclusive;
-        }
-        __syncthreads();
-    }
-}
-
-}  // namespace
 
 // grid (K, N), block (32 * W), dynamic shared memory (W + 1) * NB ints. One block sorts one round
 // of one row: warp w owns the w-th stretch of the round's L positions and counts its buckets in
