@@ -323,18 +323,22 @@ struct Split {
         }
     }
 
-    /** This thread's part of a . b, with b a row of shared memory. */
+    /**
+     * This thread's part of a . b, with b a row of shared memory: four running sums, one per lane of
+     * the float4s, so that four multiply-adds are in flight instead of a chain of 32 each waiting for
+     * the last (these kernels keep few warps per SM to hide that latency with).
+     */
     __device__ static float partial_dot(const float4 (&a)[GROUPS], const float* b, int part) {
-        float s = 0.f;
+        float4 s = make_float4(0.f, 0.f, 0.f, 0.f);
 #pragma unroll
         for (int g = 0; g < GROUPS; g++) {
             float4 y = *reinterpret_cast<const float4*>(b + dim(g, part));
-            s = fmaf(a[g].x, y.x, s);
-            s = fmaf(a[g].y, y.y, s);
-            s = fmaf(a[g].z, y.z, s);
-            s = fmaf(a[g].w, y.w, s);
+            s.x = fmaf(a[g].x, y.x, s.x);
+            s.y = fmaf(a[g].y, y.y, s.y);
+            s.z = fmaf(a[g].z, y.z, s.z);
+            s.w = fmaf(a[g].w, y.w, s.w);
         }
-        return s;
+        return (s.x + s.y) + (s.z + s.w);
     }
 
     /** acc = acc * keep + weight * row, on this thread's numbers of a shared-memory row. */
