@@ -27,9 +27,9 @@
 //       warp's first slot per bucket, and each warp scatters its stretch in order. No global
 //       scratch, no atomics. One block per segment leaves SMs idle when N*K is small.
 //
-// Keys live in shared memory in v1 (K*NB <= 12288 ints = 48 KiB) and v3 ((W + 1) * NB ints, with
-// W warps chosen so that this stays within 96 KiB: NB <= 12288); v2 keeps per-tile counts in
-// global memory, so any K*NB fits.
+// Keys live in shared memory: v1 K*NB ints (<= 12288, 48 KiB), v2 a tile's K*NB ints (<= 58112,
+// 227 KiB; the tiles' counts are in global memory), v3 (W + 1) * NB ints, with W warps chosen so
+// that this stays within 96 KiB (NB <= 12288).
 
 #include <cstdint>
 
@@ -239,7 +239,6 @@ extern "C" __global__ void bucket_sort_v2_scatter(const int32_t* __restrict__ bu
 }
 
 // ---- v3 -----------------------------------------------------------------------------------------
-
 
 // grid (K, N), block (32 * W), dynamic shared memory (W + 1) * NB ints. One block sorts one round
 // of one row: warp w owns the w-th stretch of the round's L positions and counts its buckets in

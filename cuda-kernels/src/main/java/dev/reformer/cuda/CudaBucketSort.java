@@ -47,6 +47,9 @@ public final class CudaBucketSort {
         if (version == Version.V1 && rounds * nb > 12288) {
             return "bucket_sort_v1 keeps K*NB = " + rounds * nb + " counts in shared memory (at most 12288): use V2 or V3";
         }
+        if (version == Version.V2 && rounds * nb > 58112) {
+            return "bucket_sort_v2 keeps K*NB = " + rounds * nb + " counts of a tile in shared memory (at most 58112, 227 KiB)";
+        }
         if (version == Version.V3 && nb > 12288) {
             return "bucket_sort_v3 keeps at least 2*NB = " + 2 * nb + " counts in shared memory (NB at most 12288): use V2";
         }

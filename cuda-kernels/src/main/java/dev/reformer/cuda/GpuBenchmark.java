@@ -25,7 +25,8 @@ import java.util.regex.Pattern;
  * random buckets, which costs what the freshly sorted order would) at 4K, 16K and 64K tokens beside
  * PyTorch's scaled_dot_product_attention timed in the same run by {@code torch_sdpa.py}, in
  * float32, and at 64K also in bfloat16. Times are medians of 20 calls after 3 warm-up calls
- * (of 3 calls where one takes over 100 ms), measured with CUDA events.
+ * (of 3 calls, and marked so, where the last warm-up call took over 100 ms), measured with CUDA
+ * events.
  *
  * <pre>
  *   java -cp ... dev.reformer.cuda.GpuBenchmark [PYTHON_SCRIPT]
@@ -40,6 +41,8 @@ public final class GpuBenchmark {
     private record Timing(int warmup, int runs) {
     }
     private static final int CHUNK = 64;
+    /** A call slower than this is timed 3 times, not 20, so that slow rows (v1's backward at 64K) fit the time limit. */
+    private static final double SLOW_MS = 100;
     /** The sort the LSH-4 rows use. */
     private static final CudaBucketSort.Version SORT = CudaBucketSort.Version.V3;
     private static final int DIM = 64;
@@ -73,10 +76,10 @@ public final class GpuBenchmark {
                 try (DeviceBuffer b = DeviceBuffer.of(buckets); DeviceBuffer sorted = DeviceBuffer.allocate(4L * n * k * l);
                         DeviceBuffer undo = DeviceBuffer.allocate(4L * n * k * l);
                         DeviceBuffer scratch = DeviceBuffer.allocate(CudaBucketSort.scratchBytes(v, n, k, l, nb))) {
-                    double ms = median(timing, () -> CudaBucketSort.run(v, b, sorted, undo, scratch, n, k, l, nb));
-                    double gbs = 12.0 * n * k * l / (ms * 1e6);
+                    Measured m = median(timing, () -> CudaBucketSort.run(v, b, sorted, undo, scratch, n, k, l, nb));
+                    double gbs = 12.0 * n * k * l / (m.ms() * 1e6);
                     rows.add(new String[] {"bucket sort " + v.name().toLowerCase(Locale.ROOT),
-                        String.format(Locale.ROOT, "N=%d K=%d L=%d NB=%d", n, k, l, nb), fmt(ms), String.format(Locale.ROOT,
+                        String.format(Locale.ROOT, "N=%d K=%d L=%d NB=%d", n, k, l, nb), m.text(timing), String.format(Locale.ROOT,
                             "%.0f GB/s", gbs), ""});
                 }
             }
@@ -95,13 +98,13 @@ public final class GpuBenchmark {
             for (CudaChunkedAttention.Version version : CudaChunkedAttention.Version.values()) {
                 try (CudaChunkedAttention.Session s = new CudaChunkedAttention.Session(version, pb, q, null, v);
                         DeviceBuffer g = DeviceBuffer.of(normal(random, l * DIM))) {
-                    double fwd = median(timing, s::forward);
-                    double bwd = median(timing, () -> s.backward(g));
+                    Measured fwd = median(timing, s::forward);
+                    Measured bwd = median(timing, () -> s.backward(g));
                     String name = version.name().toLowerCase(Locale.ROOT);
-                    rows.add(new String[] {"chunked forward " + name, size, fmt(fwd),
-                        String.format(Locale.ROOT, "%.2f TFLOP/s", forwardFlops / (fwd * 1e9)), ""});
-                    rows.add(new String[] {"chunked backward " + name, size, fmt(bwd),
-                        String.format(Locale.ROOT, "%.2f TFLOP/s", 2 * forwardFlops / (bwd * 1e9)), ""});
+                    rows.add(new String[] {"chunked forward " + name, size, fwd.text(timing),
+                        String.format(Locale.ROOT, "%.2f TFLOP/s", forwardFlops / (fwd.ms() * 1e9)), ""});
+                    rows.add(new String[] {"chunked backward " + name, size, bwd.text(timing),
+                        String.format(Locale.ROOT, "%.2f TFLOP/s", 2 * forwardFlops / (bwd.ms() * 1e9)), ""});
                 }
             }
             CudaChunkedAttention.Version version = CudaAttentionDevice.VERSION;
@@ -111,22 +114,23 @@ public final class GpuBenchmark {
                     DeviceBuffer rotations = DeviceBuffer.of(normal(random, DIM * k * half));
                     DeviceBuffer sorted = DeviceBuffer.allocate(4L * k * l); DeviceBuffer undo = DeviceBuffer.allocate(4L * k * l);
                     DeviceBuffer scratch = DeviceBuffer.allocate(CudaBucketSort.scratchBytes(SORT, 1, k, l, nb))) {
-                double hash = median(timing, () -> CudaLshHash.run(s.q, rotations, bk, 1, l, DIM, k, half));
-                rows.add(new String[] {"LSH hash v1", String.format(Locale.ROOT, "L=%d K=4 NB=%d D=64", l, nb), fmt(hash),
-                    String.format(Locale.ROOT, "%.2f TFLOP/s", 2.0 * l * k * half * DIM / (hash * 1e9)), ""});
-                double total = median(timing, () -> {
+                Measured hash = median(timing, () -> CudaLshHash.run(s.q, rotations, bk, 1, l, DIM, k, half));
+                rows.add(new String[] {"LSH hash v1", String.format(Locale.ROOT, "L=%d K=4 NB=%d D=64", l, nb), hash.text(timing),
+                    String.format(Locale.ROOT, "%.2f TFLOP/s", 2.0 * l * k * half * DIM / (hash.ms() * 1e9)), ""});
+                Measured measured = median(timing, () -> {
                     CudaLshHash.run(s.q, rotations, bk, 1, l, DIM, k, half);
                     CudaBucketSort.run(SORT, bk, sorted, undo, scratch, 1, k, l, nb);
                     s.forward();
                     s.backward(g);
                 });
+                double total = measured.ms();
                 Double sdpa = torch.get("float32/" + l);
                 rows.add(new String[] {"LSH-4 fwd+bwd (hash+sort+attention " + version.name().toLowerCase(Locale.ROOT) + ")",
-                    String.format(Locale.ROOT, "%d tokens, fp32", l), fmt(total), "", sdpa == null ? "PyTorch SDPA: not measured"
+                    String.format(Locale.ROOT, "%d tokens, fp32", l), measured.text(timing), "", sdpa == null ? "PyTorch SDPA: not measured"
                         : String.format(Locale.ROOT, "PyTorch SDPA fp32 %s ms: %.2fx faster", fmt(sdpa), sdpa / total)});
                 Double bf16 = torch.get("bfloat16/" + l);
                 if (bf16 != null) {
-                    rows.add(new String[] {"  beside bf16", String.format(Locale.ROOT, "%d tokens", l), fmt(total), "",
+                    rows.add(new String[] {"  beside bf16", String.format(Locale.ROOT, "%d tokens", l), measured.text(timing), "",
                         String.format(Locale.ROOT, "PyTorch SDPA bf16 %s ms: %.2fx faster", fmt(bf16), bf16 / total)});
                 }
             }
@@ -137,29 +141,31 @@ public final class GpuBenchmark {
         print(rows);
     }
 
-    /** A call slower than this is timed 3 times, not 20, so that slow rows (v1's backward at 64K) fit the time limit. */
-    private static final double SLOW_MS = 100;
+    /** A median's milliseconds and how many calls it was taken over. */
+    private record Measured(double ms, int runs) {
+        /** The milliseconds, and the number of calls where it is fewer than the table's header says. */
+        String text(Timing timing) {
+            return fmt(ms) + (runs < timing.runs() ? " (" + runs + " calls)" : "");
+        }
+    }
 
     /**
      * Median milliseconds of {@code work} over {@code timing.runs()} calls after {@code timing.warmup()};
-     * over 3 calls when the first warm-up call took more than {@link #SLOW_MS}.
+     * over 3 calls when the last warm-up call (past any first-use costs) took more than {@link #SLOW_MS}.
      */
-    private static double median(Timing timing, Runnable work) {
-        int runs = timing.runs();
+    private static Measured median(Timing timing, Runnable work) {
+        float last = 0;
         for (int i = 0; i < timing.warmup(); i++) {
-            float first = Cuda.time(work);
-            if (i == 0 && first > SLOW_MS) {
-                runs = Math.min(runs, 3);
-                break;
-            }
+            last = Cuda.time(work);
         }
+        int runs = last > SLOW_MS ? Math.min(timing.runs(), 3) : timing.runs();
         Cuda.synchronize();
         double[] ms = new double[runs];
         for (int i = 0; i < runs; i++) {
             ms[i] = Cuda.time(work);
         }
         Arrays.sort(ms);
-        return ms[runs / 2];
+        return new Measured(ms[runs / 2], runs);
     }
 
     /** PyTorch's times, from the script's lines {@code SDPA dtype L ms}: key dtype/L. */

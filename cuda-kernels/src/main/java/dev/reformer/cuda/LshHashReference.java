@@ -4,7 +4,7 @@ package dev.reformer.cuda;
  * The contract of {@code lsh_hash.cu} in plain Java, in double precision: for round r of position
  * t of row n, {@code bucket = argmax(concat(x R_r, -x R_r))}, the first maximum winning (index
  * j < S stands for +(x R_r)[j], S + j for -(x R_r)[j]), as the engine's {@code LshAttention.hash}
- * computes it for one factor and no padding. Shapes: x (N, L, D), rotations (N, D, K*S) with round
+ * computes it for one factor, no padding and finite inputs. Shapes: x (N, L, D), rotations (N, D, K*S) with round
  * r in columns r*S .. r*S + S - 1, buckets (N, K, L) without the round offset.
  */
 public final class LshHashReference {

@@ -61,9 +61,11 @@ class CudaKernelsGpuTest {
     static Stream<Arguments> hashShapes() {
         // N, L, D, K, S
         if (emulated()) {
-            return Stream.of(Arguments.of(2, 256, 64, 2, 8), Arguments.of(1, 1000, 128, 4, 16));
+            return Stream.of(Arguments.of(2, 256, 64, 2, 8), Arguments.of(1, 1000, 128, 4, 16), Arguments.of(1, 1000, 64, 3, 7),
+                    Arguments.of(1, 130, 128, 2, 1));
         }
-        return Stream.of(Arguments.of(2, 1000, 128, 4, 16), Arguments.of(2, 4096, 64, 8, 32), Arguments.of(1, 16384, 64, 4, 256));
+        return Stream.of(Arguments.of(2, 1000, 128, 4, 16), Arguments.of(2, 4096, 64, 8, 32), Arguments.of(1, 16384, 64, 4, 256),
+                Arguments.of(1, 1000, 64, 3, 7), Arguments.of(1, 130, 128, 2, 1)); // last tiles of 21 and 4 columns
     }
 
     /** The hash against its reference, where only a near-tie (float32 against float64 sums) may differ. */
@@ -96,6 +98,40 @@ class CudaKernelsGpuTest {
             }
         }
         assertThat(nearTies).as("near-ties decided the other way").isLessThanOrEqualTo(got.length / 100);
+    }
+
+    /**
+     * Exact ties, which random normal inputs never give: small integers make every projection exact
+     * in float32 and float64, a column is repeated and another negated, and some positions are all
+     * zero (every projection 0, so the bucket is 0). The first maximum must win, exactly.
+     */
+    @Test
+    void hashBreaksTiesAsTheEngineDoes() {
+        int rows = 2;
+        int length = 300;
+        int dim = 64;
+        int rounds = 3;
+        int half = 6;
+        int columns = rounds * half;
+        Random random = new Random(5);
+        float[] x = new float[rows * length * dim];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (i / dim) % 7 == 0 ? 0 : random.nextInt(5) - 2;
+        }
+        float[] rotations = new float[rows * dim * columns];
+        for (int i = 0; i < rotations.length; i++) {
+            rotations[i] = random.nextInt(5) - 2;
+        }
+        for (int row = 0; row < rows; row++) {
+            for (int e = 0; e < dim; e++) {
+                int at = (row * dim + e) * columns;
+                rotations[at + 3] = rotations[at + 1]; // round 0: column 3 repeats column 1
+                rotations[at + half + 4] = -rotations[at + half + 2]; // round 1: column 4 negates column 2
+            }
+        }
+        int[] expected = LshHashReference.hash(x, rotations, rows, length, dim, rounds, half);
+        same("buckets", CudaLshHash.hash(x, rotations, rows, length, dim, rounds, half), expected);
+        assertThat(expected[0]).as("an all-zero position's bucket").isZero();
     }
 
     static Stream<Arguments> attentionShapes() {

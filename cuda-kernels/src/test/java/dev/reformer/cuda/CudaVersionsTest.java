@@ -27,7 +27,9 @@ class CudaVersionsTest {
         assertThat(CudaBucketSort.unsupported(CudaBucketSort.Version.V3, 4, 4096)).isNull();
         assertThat(CudaBucketSort.unsupported(CudaBucketSort.Version.V3, 1, 16384))
                 .isEqualTo("bucket_sort_v3 keeps at least 2*NB = 32768 counts in shared memory (NB at most 12288): use V2");
-        assertThat(CudaBucketSort.unsupported(CudaBucketSort.Version.V2, 8, 65536)).isNull();
+        assertThat(CudaBucketSort.unsupported(CudaBucketSort.Version.V2, 8, 4096)).isNull();
+        assertThat(CudaBucketSort.unsupported(CudaBucketSort.Version.V2, 8, 65536))
+                .isEqualTo("bucket_sort_v2 keeps K*NB = 524288 counts of a tile in shared memory (at most 58112, 227 KiB)");
         assertThat(CudaBucketSort.v3Warps(1024)).isEqualTo(23);
         assertThat(CudaBucketSort.v3Warps(16)).isEqualTo(32);
         assertThat(4 * (CudaBucketSort.v3Warps(12288) + 1) * 12288).isLessThanOrEqualTo(96 * 1024);
