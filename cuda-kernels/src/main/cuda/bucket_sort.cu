@@ -42,6 +42,18 @@ __device__ __forceinline__ unsigned lanes_below() {
     return (1u << lane) - 1u;
 }
 
+/** The sum of v over lanes 0..lane of the (full) warp, by shuffles: a warp's inclusive scan. */
+__device__ __forceinline__ int warp_inclusive_scan(int v) {
+    const int lane = threadIdx.x & 31;
+    for (int o = 1; o < 32; o <<= 1) {
+        int up = __shfl_up_sync(FULL_MASK, v, o);
+        if (lane >= o) {
+            v += up;
+        }
+    }
+    return v;
+}
+
 /**
  * Exclusive prefix sums of data[0..n) in place, by the whole block (blockDim.x a multiple of 32):
  * blockDim.x values at a time, each stretch scanned by warp shuffles and the warps' totals, with the
@@ -60,26 +72,14 @@ __device__ void block_exclusive_scan(int32_t* data, int n, int offset) {
     for (int base = 0; base < n; base += blockDim.x) {
         int i = base + threadIdx.x;
         int v = i < n ? data[i] : 0;
-        int inclusive = v;
-        for (int o = 1; o < 32; o <<= 1) {
-            int up = __shfl_up_sync(FULL_MASK, inclusive, o);
-            if (lane >= o) {
-                inclusive += up;
-            }
-        }
+        int inclusive = warp_inclusive_scan(v);
         if (lane == 31) {
             warp_sums[warp] = inclusive;
         }
         __syncthreads();
         if (warp == 0) {
             int w = lane < warps ? warp_sums[lane] : 0;
-            int winc = w;
-            for (int o = 1; o < 32; o <<= 1) {
-                int up = __shfl_up_sync(FULL_MASK, winc, o);
-                if (lane >= o) {
-                    winc += up;
-                }
-            }
+            int winc = warp_inclusive_scan(w);
             if (lane < warps) {
                 warp_sums[lane] = winc - w;
             }
@@ -134,13 +134,7 @@ extern "C" __global__ void bucket_sort_v1(const int32_t* __restrict__ buckets, i
     for (int base = 0; base < keys; base += 32) {
         int k = base + lane;
         int c = k < keys ? counts[k] : 0;
-        int inclusive = c;
-        for (int offset = 1; offset < 32; offset <<= 1) {
-            int up = __shfl_up_sync(FULL_MASK, inclusive, offset);
-            if (lane >= offset) {
-                inclusive += up;
-            }
-        }
+        int inclusive = warp_inclusive_scan(c);
         if (k < keys) {
             counts[k] = carry + inclusive - c;
         }

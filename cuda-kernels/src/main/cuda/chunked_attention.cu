@@ -71,13 +71,14 @@ struct Tile {
         : ks(smem), vs(smem + TILE * D), ps(reinterpret_cast<int*>(smem + 2 * TILE * D)), outside(ps + TILE) {}
 };
 
-/** The query item this thread handles: block (chunk, row), one thread per slot of the chunk. */
+/** The query (or key) item this thread handles: block (chunk, row), the chunk's slots shared out among its threads. */
 struct Query {
-    int row, chunk, item, t;
+    int slot, part, row, chunk, item, t;
 
-    __device__ Query(const Window& w, const int32_t* sorted)
-        : row(blockIdx.y), chunk(blockIdx.x),
-          item(item_at(sorted, blockIdx.y, w.items(), blockIdx.x * w.chunk + threadIdx.x)), t(item % w.length) {}
+    /** `ways` threads share each slot (v2: D/32; v1: one), thread `part` of them. */
+    __device__ Query(const Window& w, const int32_t* sorted, int ways = 1)
+        : slot(threadIdx.x / ways), part(threadIdx.x % ways), row(blockIdx.y), chunk(blockIdx.x),
+          item(item_at(sorted, blockIdx.y, w.items(), blockIdx.x * w.chunk + slot)), t(item % w.length) {}
 };
 
 /** Loads window keys j0 .. j0+TILE-1 of chunk c: their positions, whether they lie past an end, keys and values. */
@@ -398,34 +399,29 @@ __device__ void forward_v2(Window w, const float* __restrict__ q, const float* _
     using S = Split<D>;
     extern __shared__ __align__(16) float smem[];  // 16-byte aligned for the float4 reads
     const Tile<D> tile(smem);
-    const int slot = threadIdx.x / S::WAYS;
-    const int part = threadIdx.x % S::WAYS;
     const unsigned lanes = warp_lanes();
-    const int row = blockIdx.y;
-    const int c = blockIdx.x;
     const int items = w.items();
-    const int item = item_at(sorted, row, items, c * w.chunk + slot);
-    const int t = item % w.length;
+    const Query me(w, sorted, S::WAYS);  // this thread: its slot, its part of it, row, chunk, item, position
     float4 qr[S::GROUPS];
     float4 acc[S::GROUPS];
-    S::load(q + ((size_t)row * w.length + t) * D, part, qr);
+    S::load(q + ((size_t)me.row * w.length + me.t) * D, me.part, qr);
     S::zero(acc);
     float m = -INFINITY;
     float l = 0.f;
     const int window = w.size();
     for (int j0 = 0; j0 < window; j0 += TILE) {
-        load_tile<D>(w, keys, v, sorted, row, c, j0, tile.ks, tile.vs, tile.ps, tile.outside);
+        load_tile<D>(w, keys, v, sorted, me.row, me.chunk, j0, tile.ks, tile.vs, tile.ps, tile.outside);
         __syncthreads();
         const int count = min(TILE, window - j0);
         for (int jj = 0; jj < count; jj++) {
-            float dot = S::sum(S::partial_dot(qr, tile.ks + jj * D, part), lanes);
+            float dot = S::sum(S::partial_dot(qr, tile.ks + jj * D, me.part), lanes);
             bool is_dot;
-            float logit = masked_logit(w, padding, row, t, tile.ps[jj], tile.outside[jj], dot, &is_dot);
+            float logit = masked_logit(w, padding, me.row, me.t, tile.ps[jj], tile.outside[jj], dot, &is_dot);
             float next = fmaxf(m, logit);
             float rescale = expf(m - next);
             float p = expf(logit - next);
             l = l * rescale + p;
-            S::scale_add(acc, rescale, p, tile.vs + jj * D, part);
+            S::scale_add(acc, rescale, p, tile.vs + jj * D, me.part);
             m = next;
         }
         __syncthreads();
@@ -438,9 +434,9 @@ __device__ void forward_v2(Window w, const float* __restrict__ q, const float* _
         acc[g].z *= inv;
         acc[g].w *= inv;
     }
-    S::store(out + ((size_t)row * items + item) * D, part, acc);
-    if (part == 0) {
-        lse[(size_t)row * items + item] = m + logf(l);
+    S::store(out + ((size_t)me.row * items + me.item) * D, me.part, acc);
+    if (me.part == 0) {
+        lse[(size_t)me.row * items + me.item] = m + logf(l);
     }
 }
 
@@ -460,22 +456,17 @@ __device__ void backward_queries_v2(Window w, const float* __restrict__ q, const
     using S = Split<D>;
     extern __shared__ __align__(16) float smem[];  // 16-byte aligned for the float4 reads
     const Tile<D> tile(smem);
-    const int slot = threadIdx.x / S::WAYS;
-    const int part = threadIdx.x % S::WAYS;
     const unsigned lanes = warp_lanes();
-    const int row = blockIdx.y;
-    const int c = blockIdx.x;
     const int items = w.items();
-    const int item = item_at(sorted, row, items, c * w.chunk + slot);
-    const int t = item % w.length;
-    const size_t io = (size_t)row * items + item;
+    const Query me(w, sorted, S::WAYS);  // this thread: its slot, its part of it, row, chunk, item, position
+    const size_t io = (size_t)me.row * items + me.item;
     float4 qr[S::GROUPS];
     float4 g[S::GROUPS];
     float4 o[S::GROUPS];
     float4 dqr[S::GROUPS];
-    S::load(q + ((size_t)row * w.length + t) * D, part, qr);
-    S::load(d_out + io * D, part, g);
-    S::load(out + io * D, part, o);
+    S::load(q + ((size_t)me.row * w.length + me.t) * D, me.part, qr);
+    S::load(d_out + io * D, me.part, g);
+    S::load(out + io * D, me.part, o);
     S::zero(dqr);
     float own = 0.f;
 #pragma unroll
@@ -483,7 +474,7 @@ __device__ void backward_queries_v2(Window w, const float* __restrict__ q, const
         own = fmaf(g[k].x, o[k].x, fmaf(g[k].y, o[k].y, fmaf(g[k].z, o[k].z, fmaf(g[k].w, o[k].w, own))));
     }
     const float delta = S::sum(own, lanes);
-    if (part == 0) {
+    if (me.part == 0) {
         deltas[io] = delta;
     }
     const float my_lse = lse[io];
@@ -491,21 +482,21 @@ __device__ void backward_queries_v2(Window w, const float* __restrict__ q, const
     const int window = w.size();
     const bool all_forbidden = my_lse == FORBIDDEN;  // see backward_v1
     for (int j0 = 0; j0 < window; j0 += TILE) {
-        load_tile<D>(w, keys, v, sorted, row, c, j0, tile.ks, tile.vs, tile.ps, tile.outside);
+        load_tile<D>(w, keys, v, sorted, me.row, me.chunk, j0, tile.ks, tile.vs, tile.ps, tile.outside);
         __syncthreads();
         const int count = min(TILE, window - j0);
         for (int jj = 0; jj < count; jj++) {
-            float dot = S::sum(S::partial_dot(qr, tile.ks + jj * D, part), lanes);
-            float dp = S::sum(S::partial_dot(g, tile.vs + jj * D, part), lanes);
+            float dot = S::sum(S::partial_dot(qr, tile.ks + jj * D, me.part), lanes);
+            float dp = S::sum(S::partial_dot(g, tile.vs + jj * D, me.part), lanes);
             bool is_dot;
-            float logit = masked_logit(w, padding, row, t, tile.ps[jj], tile.outside[jj], dot, &is_dot);
+            float logit = masked_logit(w, padding, me.row, me.t, tile.ps[jj], tile.outside[jj], dot, &is_dot);
             float p = all_forbidden ? 1.f / window : expf(logit - my_lse);
             float d_logit = is_dot ? w.scale * p * (dp - delta + my_dlse) : 0.f;
-            S::scale_add(dqr, 1.f, d_logit, tile.ks + jj * D, part);
+            S::scale_add(dqr, 1.f, d_logit, tile.ks + jj * D, me.part);
         }
         __syncthreads();
     }
-    S::store(dq_items + io * D, part, dqr);
+    S::store(dq_items + io * D, me.part, dqr);
 }
 
 /** v2 key side's shared tile: 32 queries of one chunk, their output gradients, and per query its
@@ -541,27 +532,23 @@ __device__ void backward_keys_v2(Window w, const float* __restrict__ q, const fl
     using S = Split<D>;
     extern __shared__ __align__(16) float smem[];  // 16-byte aligned for the float4 reads
     const QueryTile<D> tile(smem);
-    const int slot = threadIdx.x / S::WAYS;
-    const int part = threadIdx.x % S::WAYS;
     const unsigned lanes = warp_lanes();
-    const int row = blockIdx.y;
-    const int kc = blockIdx.x;
     const int items = w.items();
     const int chunks = w.chunks();
     const int window = w.size();
-    const int item = item_at(sorted, row, items, kc * w.chunk + slot);
-    const int p = item % w.length;
+    const Query me(w, sorted, S::WAYS);  // this thread: its slot, its part of it, row, chunk, item, position
+    const int p = me.t;  // the key's position
     float4 kr[S::GROUPS];
     float4 vr[S::GROUPS];
     float4 dk[S::GROUPS];
     float4 dv[S::GROUPS];
-    S::load(keys + ((size_t)row * w.length + p) * D, part, kr);
-    S::load(v + ((size_t)row * w.length + p) * D, part, vr);
+    S::load(keys + ((size_t)me.row * w.length + p) * D, me.part, kr);
+    S::load(v + ((size_t)me.row * w.length + p) * D, me.part, vr);
     S::zero(dk);
     S::zero(dv);
     for (int o = 0; o <= w.before + w.after; o++) {
-        // the query chunk whose window holds key chunk kc as its neighbour number o
-        const int unwrapped = kc - o + w.before;
+        // the query chunk whose window holds this key chunk as its neighbour number o
+        const int unwrapped = me.chunk - o + w.before;
         const int qc = ((unwrapped % chunks) + chunks) % chunks;
         const int neighbour = qc + o - w.before;
         const bool outside = !w.cyclic && (neighbour < 0 || neighbour >= chunks);
@@ -570,10 +557,10 @@ __device__ void backward_keys_v2(Window w, const float* __restrict__ q, const fl
             for (int idx = threadIdx.x; idx < count * D; idx += blockDim.x) {
                 int ii = idx / D;
                 int e = idx % D;
-                int qi = item_at(sorted, row, items, qc * w.chunk + i0 + ii);
+                int qi = item_at(sorted, me.row, items, qc * w.chunk + i0 + ii);
                 int t = qi % w.length;
-                size_t io = (size_t)row * items + qi;
-                tile.qs[ii * D + e] = q[((size_t)row * w.length + t) * D + e];
+                size_t io = (size_t)me.row * items + qi;
+                tile.qs[ii * D + e] = q[((size_t)me.row * w.length + t) * D + e];
                 tile.gs[ii * D + e] = d_out[io * D + e];
                 if (e == 0) {
                     tile.ts[ii] = t;
@@ -584,22 +571,22 @@ __device__ void backward_keys_v2(Window w, const float* __restrict__ q, const fl
             }
             __syncthreads();
             for (int ii = 0; ii < count; ii++) {
-                float dot = S::sum(S::partial_dot(kr, tile.qs + ii * D, part), lanes);
-                float dp = S::sum(S::partial_dot(vr, tile.gs + ii * D, part), lanes);
+                float dot = S::sum(S::partial_dot(kr, tile.qs + ii * D, me.part), lanes);
+                float dp = S::sum(S::partial_dot(vr, tile.gs + ii * D, me.part), lanes);
                 bool is_dot;
-                float logit = masked_logit(w, padding, row, tile.ts[ii], p, outside, dot, &is_dot);
+                float logit = masked_logit(w, padding, me.row, tile.ts[ii], p, outside, dot, &is_dot);
                 float lse_i = tile.lses[ii];
                 float prob = lse_i == FORBIDDEN ? 1.f / window : expf(logit - lse_i);
                 float d_logit = is_dot ? w.scale * prob * (dp - tile.deltas[ii] + tile.dlses[ii]) : 0.f;
-                S::scale_add(dv, 1.f, prob, tile.gs + ii * D, part);
-                S::scale_add(dk, 1.f, d_logit, tile.qs + ii * D, part);
+                S::scale_add(dv, 1.f, prob, tile.gs + ii * D, me.part);
+                S::scale_add(dk, 1.f, d_logit, tile.qs + ii * D, me.part);
             }
             __syncthreads();
         }
     }
-    const size_t io = (size_t)row * items + item;
-    S::store(dk_items + io * D, part, dk);
-    S::store(dv_items + io * D, part, dv);
+    const size_t io = (size_t)me.row * items + me.item;
+    S::store(dk_items + io * D, me.part, dk);
+    S::store(dv_items + io * D, me.part, dv);
 }
 
 }  // namespace

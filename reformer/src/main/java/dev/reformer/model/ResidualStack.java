@@ -12,16 +12,9 @@ import java.util.List;
  * the reversible stack; the stream enters as the first half of the model's (B, L, 2d) input, the
  * embedding, and leaves duplicated, {@code concat(h, h)}, for the output layer's norm over 2d.
  */
-public final class ResidualStack implements BlockStack {
-    private final List<ReversibleBlock> blocks;
-
-    public ResidualStack(List<ReversibleBlock> blocks) {
-        this.blocks = List.copyOf(blocks);
-    }
-
-    @Override
-    public List<ReversibleBlock> blocks() {
-        return blocks;
+public record ResidualStack(List<ReversibleBlock> blocks) implements BlockStack {
+    public ResidualStack {
+        blocks = List.copyOf(blocks);
     }
 
     @Override

@@ -17,16 +17,9 @@ import java.util.List;
  * its outputs ({@link ReversibleBlock#backwardStep}). Activation memory is then one layer's worth
  * whatever the depth (paper section 3).
  */
-public final class ReversibleStack implements BlockStack {
-    private final List<ReversibleBlock> blocks;
-
-    public ReversibleStack(List<ReversibleBlock> blocks) {
-        this.blocks = List.copyOf(blocks);
-    }
-
-    @Override
-    public List<ReversibleBlock> blocks() {
-        return blocks;
+public record ReversibleStack(List<ReversibleBlock> blocks) implements BlockStack {
+    public ReversibleStack {
+        blocks = List.copyOf(blocks);
     }
 
     @Override

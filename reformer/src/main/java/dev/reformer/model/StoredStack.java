@@ -6,16 +6,9 @@ import dev.reformer.tensor.Tensor;
 import java.util.List;
 
 /** The blocks run as ordinary autograd ops: every activation is kept for the backward. */
-public final class StoredStack implements BlockStack {
-    private final List<ReversibleBlock> blocks;
-
-    public StoredStack(List<ReversibleBlock> blocks) {
-        this.blocks = List.copyOf(blocks);
-    }
-
-    @Override
-    public List<ReversibleBlock> blocks() {
-        return blocks;
+public record StoredStack(List<ReversibleBlock> blocks) implements BlockStack {
+    public StoredStack {
+        blocks = List.copyOf(blocks);
     }
 
     @Override
