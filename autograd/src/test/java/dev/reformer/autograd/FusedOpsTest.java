@@ -25,11 +25,7 @@ class FusedOpsTest {
             gen.normal(DType.FLOAT64, 0, 0.5, shape[shape.length - 1])};
         Tensor upstream = gen.normal(DType.FLOAT64, 0, 1, shape);
         double[][] reference = run(composed, values, upstream, DType.FLOAT64, DType.FLOAT64);
-        // Float32 is checked where the float kernels run; without the vector module the fused ops
-        // fall back to the compositions, whose float32 rounding is not what this test measures.
-        DType[] dtypes = dev.reformer.tensor.Simd.enabled() ? new DType[] {DType.FLOAT64, DType.FLOAT32}
-                : new DType[] {DType.FLOAT64};
-        for (DType dtype : dtypes) {
+        for (DType dtype : new DType[] {DType.FLOAT64, DType.FLOAT32}) {
             double[][] actual = run(fused, values, upstream, dtype, dtype);
             double tol = dtype == DType.FLOAT64 ? 1e-12 : 2e-6;
             double[][] expected = dtype == DType.FLOAT64 ? reference

@@ -2,8 +2,8 @@ package dev.reformer.bench;
 
 import dev.reformer.benchmark.Workloads;
 import dev.reformer.tensor.MemoryScope;
-import dev.reformer.tensor.Parallel;
-import dev.reformer.tensor.Simd;
+import dev.reformer.tensor.kernels.Parallel;
+import dev.reformer.tensor.kernels.Kernels;
 import java.io.IOException;
 import java.util.Arrays;
 import java.util.Locale;
@@ -57,7 +57,7 @@ public final class StepRunner {
                         + "\"warmup_steps\":%d,\"pre_hwm_mib\":%.1f,\"peak_hwm_mib\":%.1f,\"delta_mib\":%.1f,"
                         + "\"peak_live_tensor_mib\":%.1f,\"threads\":%d,\"simd\":%s,\"java\":\"%s\"}",
                 config, sorted[RUNS / 2], sorted[0], sorted[RUNS - 1], Arrays.toString(times), warmups, pre, peak,
-                peak - pre, MemoryScope.stats().peakLiveBytes() / 1048576.0, Parallel.threads(), Simd.enabled(),
+                peak - pre, MemoryScope.stats().peakLiveBytes() / 1048576.0, Parallel.threads(), Kernels.vector(),
                 System.getProperty("java.version")));
     }
 

@@ -1,6 +1,6 @@
 package dev.reformer.attention;
 
-import dev.reformer.tensor.Simd;
+import dev.reformer.tensor.kernels.Kernels;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -31,7 +31,7 @@ final class BucketArgmax {
 
     /** The float flavour: by vector where the vector module is loaded and the row is long enough. */
     static int ofPlusMinus(float[] values, int from, int half) {
-        if (!Simd.enabled() || half < Vectorized.MIN_HALF) {
+        if (!Kernels.vector() || half < Vectorized.minHalf()) {
             int best = from;
             int worst = from;
             for (int j = from + 1; j < from + half; j++) {
@@ -53,7 +53,10 @@ final class BucketArgmax {
      */
     private static final class Vectorized {
         private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
-        static final int MIN_HALF = 2 * F.length();
+
+        static int minHalf() {
+            return 2 * F.length();
+        }
 
         /** The largest and smallest values by vector, then the first index holding the winner. */
         static int ofPlusMinus(float[] values, int from, int half) {

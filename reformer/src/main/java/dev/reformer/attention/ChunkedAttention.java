@@ -3,7 +3,6 @@ package dev.reformer.attention;
 import dev.reformer.autograd.CustomFunction;
 import dev.reformer.autograd.Variable;
 import dev.reformer.tensor.DType;
-import dev.reformer.tensor.Simd;
 import dev.reformer.tensor.Tensor;
 
 /**
@@ -16,8 +15,8 @@ import dev.reformer.tensor.Tensor;
  * the per-round outputs and logsumexps (freed as soon as the backward has run); the backward
  * recomputes every logit instead of storing the weights (see {@link ChunkedAttentionSpec}).
  *
- * <p>Float32 runs in the vector kernel ({@link ChunkedAttentionKernel}); float64, and float32
- * where the vector module is absent, in the plain double-precision reference
+ * <p>Float32 runs in the float kernel ({@link ChunkedAttentionKernel}: vector loops where the JDK's
+ * vector module is loaded, plain loops elsewhere); float64 in the plain double-precision reference
  * ({@link ChunkedAttentionReference}). Inputs are (N, L, D): {@code (qk, v)} for shared queries
  * and keys, {@code (q, k, v)} otherwise; the output is (N, L, D).
  *
@@ -54,8 +53,8 @@ final class ChunkedAttention extends CustomFunction {
         return new ChunkedAttention(problem, onDevice ? device : null).apply(qkv);
     }
 
-    private boolean vectorized(DType dtype) {
-        return dtype == DType.FLOAT32 && Simd.enabled();
+    private boolean floatKernel(DType dtype) {
+        return dtype == DType.FLOAT32;
     }
 
     @Override
@@ -72,7 +71,7 @@ final class ChunkedAttention extends CustomFunction {
         }
         int rounds = problem.spec().rounds();
         long[] perItemShape = {problem.rows(), rounds, problem.length(), problem.dim()};
-        if (vectorized(q.dtype())) {
+        if (floatKernel(q.dtype())) {
             Tensor perItem = Tensor.empty(q.dtype(), perItemShape);
             double[] lse = ChunkedAttentionKernel.forward(problem, q.floats(), k == null ? null : k.floats(), v.floats(),
                     perItem.writableFloats());
@@ -110,7 +109,7 @@ final class ChunkedAttention extends CustomFunction {
         }
         Tensor perItem = saved(shared ? 2 : 3);
         Tensor lse = saved(shared ? 3 : 4);
-        if (vectorized(q.dtype())) {
+        if (floatKernel(q.dtype())) {
             // The kernel writes each item's query gradient over its dOut row: dOut must be ours.
             Tensor dOut = Tensor.empty(g.dtype(), perItem.shape());
             double[] dLse;

@@ -1,8 +1,10 @@
 package dev.reformer.attention;
 
-import dev.reformer.tensor.Parallel;
 import dev.reformer.tensor.ScratchArrays;
-import dev.reformer.tensor.VectorMath;
+import dev.reformer.tensor.kernels.Gemm;
+import dev.reformer.tensor.kernels.Kernels;
+import dev.reformer.tensor.kernels.Parallel;
+import dev.reformer.tensor.kernels.Softmax;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -12,9 +14,12 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Fused chunked attention in float32 with the JDK's vector API, on both cores: the fast
- * implementation of {@link ChunkedAttentionSpec}'s contract, held equal to the plain
- * {@link ChunkedAttentionReference} and to the stage-by-stage composition by the tests.
+ * Fused chunked attention in float32, on both cores: the fast implementation of
+ * {@link ChunkedAttentionSpec}'s contract, held equal to the plain
+ * {@link ChunkedAttentionReference} and to the stage-by-stage composition by the tests. Its
+ * matrix products and row steps are the kernel families' ({@link Gemm}, {@link Softmax}), which
+ * run their vector kernels where the JDK's vector module is loaded and their plain loops
+ * elsewhere; its own row steps likewise have a plain loop beside a {@code Vector} class.
  *
  * <p>Work is cut into segments of {@link #SEGMENT} consecutive chunks of one row. A segment
  * gathers, through the sorted order, the keys and values of its chunks and of the chunks its
@@ -38,7 +43,6 @@ import jdk.incubator.vector.VectorSpecies;
  * gradients (N, K*L, D) and logsumexps (N, K*L) in item order (item = r*L + t).
  */
 final class ChunkedAttentionKernel {
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     /** Chunks per work item: enough to amortise the halo of before + after chunks. */
     static final int SEGMENT = 16;
 
@@ -61,7 +65,7 @@ final class ChunkedAttentionKernel {
                 for (int c = seg.first; c < seg.end; c++) {
                     seg.weights(c, slotOf);
                     // O = P V: (C, W) x (W, D), the window's values a run of rows of the segment's
-                    FloatGemm.gemm(seg.c, d, seg.w, 1f, seg.logits, 0, seg.w, 1, seg.values, seg.windowRow(c) * d, d,
+                    Gemm.gemm(seg.c, d, seg.w, 1f, seg.logits, 0, seg.w, 1, seg.values, seg.windowRow(c) * d, d,
                             seg.o, 0, d, false);
                     for (int i = 0; i < seg.c; i++) {
                         int at = row * items + seg.queryItem[seg.core(c, i)];
@@ -109,11 +113,11 @@ final class ChunkedAttentionKernel {
                     int window = seg.windowRow(chunk) * d;
                     int core = seg.core(chunk, 0) * d;
                     // dV += P^T dO: (W, C) x (C, D), A(j, i) = P[i][j]
-                    FloatGemm.gemm(seg.w, d, c, 1f, seg.logits, 0, 1, seg.w, seg.dOut, core, d, dValues, window, d, true);
+                    Gemm.gemm(seg.w, d, c, 1f, seg.logits, 0, 1, seg.w, seg.dOut, core, d, dValues, window, d, true);
                     // dK += scale dS^T Q: (W, C) x (C, D)
-                    FloatGemm.gemm(seg.w, d, c, scale, seg.dLogits, 0, 1, seg.w, seg.queries, core, d, dKeys, window, d, true);
+                    Gemm.gemm(seg.w, d, c, scale, seg.dLogits, 0, 1, seg.w, seg.queries, core, d, dKeys, window, d, true);
                     // dQ = scale dS K: (C, W) x (W, D)
-                    FloatGemm.gemm(c, d, seg.w, scale, seg.dLogits, 0, seg.w, 1, seg.keys, window, d, seg.o, 0, d, false);
+                    Gemm.gemm(c, d, seg.w, scale, seg.dLogits, 0, seg.w, 1, seg.keys, window, d, seg.o, 0, d, false);
                     for (int i = 0; i < c; i++) {
                         dOut.put((row * items + seg.queryItem[core / d + i]) * d, seg.o, i * d, d);
                     }
@@ -164,12 +168,13 @@ final class ChunkedAttentionKernel {
         }
     }
 
+    /** {@code dst[i] += src[from + i]} for {@code i < n}. */
     private static void add(float[] src, int from, float[] dst, int n) {
-        int i = 0;
-        for (; i < F.loopBound(n); i += F.length()) {
-            FloatVector.fromArray(F, dst, i).add(FloatVector.fromArray(F, src, from + i)).intoArray(dst, i);
+        if (Kernels.vector()) {
+            Vector.add(src, from, dst, n);
+            return;
         }
-        for (; i < n; i++) {
+        for (int i = 0; i < n; i++) {
             dst[i] += src[from + i];
         }
     }
@@ -349,7 +354,7 @@ final class ChunkedAttentionKernel {
         /** Logits {@code scale Q K^T} of chunk {@code chunk}, masked and deduplicated, then softmax weights (in place) and lse. */
         void weights(int chunk, int[] slotOf) {
             int columns = extended * c;
-            FloatGemm.gemm(c, w, d, (float) pb.spec().scale(), queries, core(chunk, 0) * d, d, 1, keysT, windowRow(chunk),
+            Gemm.gemm(c, w, d, (float) pb.spec().scale(), queries, core(chunk, 0) * d, d, 1, keysT, windowRow(chunk),
                     columns, logits, 0, w, false);
             int windowStart = windowRow(chunk);
             for (int i = 0; i < c; i++) {
@@ -360,61 +365,76 @@ final class ChunkedAttentionKernel {
                         logits[i * w + j] -= (float) Math.log(pb.duplicateCount(slotOf, row, t, keyPosition[windowStart + j]));
                     }
                 }
-                softmaxRow(i * w);
+                // e^(x - max) / sum, the sum finished in double: weights that should sum to 1 do, to float rounding
+                lse[i] = Softmax.inPlace(logits, i * w, w);
             }
-        }
-
-        /** {@code e^(x - max) / sum} over one row of the logits, in place; its lse in double. */
-        private void softmaxRow(int at) {
-            int full = F.loopBound(w);
-            FloatVector maxV = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
-            for (int j = 0; j < full; j += F.length()) {
-                maxV = maxV.max(FloatVector.fromArray(F, logits, at + j));
-            }
-            float max = maxV.reduceLanes(VectorOperators.MAX);
-            for (int j = full; j < w; j++) {
-                max = Math.max(max, logits[at + j]);
-            }
-            // The sum is finished in double: then weights that should sum to 1 do, to float rounding.
-            double sum = VectorMath.expShifted(logits, at, w, max, logits);
-            float inverse = (float) (1.0 / sum);
-            FloatVector inv = FloatVector.broadcast(F, inverse);
-            for (int j = 0; j < full; j += F.length()) {
-                FloatVector.fromArray(F, logits, at + j).mul(inv).intoArray(logits, at + j);
-            }
-            for (int j = full; j < w; j++) {
-                logits[at + j] *= inverse;
-            }
-            lse[at / w] = max + Math.log(sum);
         }
 
         /** {@code dS = P (dO V^T - dO.O + dlse)} for chunk {@code chunk}, zero where the logit was masked. */
         void logitGradients(int chunk) {
             int core = core(chunk, 0);
             // dP = dO V^T: (C, D) x (D, W)
-            FloatGemm.gemm(c, w, d, 1f, dOut, core * d, d, 1, valuesT, windowRow(chunk), extended * c, dLogits, 0, w, false);
+            Gemm.gemm(c, w, d, 1f, dOut, core * d, d, 1, valuesT, windowRow(chunk), extended * c, dLogits, 0, w, false);
             for (int i = 0; i < c; i++) {
                 int at = (core + i) * d;
-                FloatVector acc = FloatVector.zero(F);
-                int e = 0;
-                for (; e < F.loopBound(d); e += F.length()) {
-                    acc = FloatVector.fromArray(F, dOut, at + e).fma(FloatVector.fromArray(F, out, at + e), acc);
+                if (Kernels.vector()) {
+                    Vector.logitGradientRow(dOut, out, at, d, dLse[core + i], logits, dLogits, isDot, i * w, w);
+                    continue;
                 }
-                float delta = acc.reduceLanes(VectorOperators.ADD);
-                for (; e < d; e++) {
+                float delta = 0;
+                for (int e = 0; e < d; e++) {
                     delta += dOut[at + e] * out[at + e];
                 }
-                FloatVector shift = FloatVector.broadcast(F, (float) (dLse[core + i] - delta));
-                int j = 0;
-                for (; j < F.loopBound(w); j += F.length()) {
-                    int k = i * w + j;
-                    FloatVector.fromArray(F, logits, k).mul(FloatVector.fromArray(F, dLogits, k).add(shift))
-                            .blend(0f, VectorMask.fromArray(F, isDot, k).not()).intoArray(dLogits, k);
+                float shift = (float) (dLse[core + i] - delta);
+                for (int j = i * w; j < (i + 1) * w; j++) {
+                    dLogits[j] = isDot[j] ? logits[j] * (dLogits[j] + shift) : 0f;
                 }
-                for (; j < w; j++) {
-                    int k = i * w + j;
-                    dLogits[k] = isDot[k] ? logits[k] * (dLogits[k] + shift.lane(0)) : 0f;
-                }
+            }
+        }
+    }
+
+    /** The vector forms of this kernel's own row steps. */
+    private static final class Vector {
+        private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+
+        private Vector() {
+        }
+
+        static void add(float[] src, int from, float[] dst, int n) {
+            int i = 0;
+            for (; i < F.loopBound(n); i += F.length()) {
+                FloatVector.fromArray(F, dst, i).add(FloatVector.fromArray(F, src, from + i)).intoArray(dst, i);
+            }
+            for (; i < n; i++) {
+                dst[i] += src[from + i];
+            }
+        }
+
+        /**
+         * One query's {@code dS = P (dP - dO.O + dlse)} over its window {@code [at, at + w)} of the
+         * logits (P) and their gradients (dP in, dS out), zero where the logit was masked.
+         */
+        static void logitGradientRow(float[] dOut, float[] out, int row, int d, double dLse, float[] logits,
+                float[] dLogits, boolean[] isDot, int at, int w) {
+            FloatVector acc = FloatVector.zero(F);
+            int e = 0;
+            for (; e < F.loopBound(d); e += F.length()) {
+                acc = FloatVector.fromArray(F, dOut, row + e).fma(FloatVector.fromArray(F, out, row + e), acc);
+            }
+            float delta = acc.reduceLanes(VectorOperators.ADD);
+            for (; e < d; e++) {
+                delta += dOut[row + e] * out[row + e];
+            }
+            FloatVector shift = FloatVector.broadcast(F, (float) (dLse - delta));
+            int j = 0;
+            for (; j < F.loopBound(w); j += F.length()) {
+                int k = at + j;
+                FloatVector.fromArray(F, logits, k).mul(FloatVector.fromArray(F, dLogits, k).add(shift))
+                        .blend(0f, VectorMask.fromArray(F, isDot, k).not()).intoArray(dLogits, k);
+            }
+            for (; j < w; j++) {
+                int k = at + j;
+                dLogits[k] = isDot[k] ? logits[k] * (dLogits[k] + shift.lane(0)) : 0f;
             }
         }
     }

@@ -3,13 +3,12 @@ package dev.reformer.attention;
 import dev.reformer.autograd.CustomFunction;
 import dev.reformer.autograd.Variable;
 import dev.reformer.tensor.DType;
-import dev.reformer.tensor.Simd;
 import dev.reformer.tensor.Tensor;
 
 /**
  * Full attention as one op, forward and backward, that never holds an L x L matrix: the fast path
  * beside {@link FullAttention#attendStageByStage}, which it is tested equal to. Float32 runs the
- * tiled vector kernel ({@link FlashAttentionKernel}); float64 the plain reference
+ * tiled float kernel ({@link FlashAttentionKernel}); float64 the plain reference
  * ({@link ChunkedAttentionReference}) on one chunk spanning the sequence. It saves its inputs, its
  * output and per query the maximum logit and the log of the softmax's sum; the backward
  * recomputes the weights from them. Inputs (N, L, D): {@code (qk, v)} for shared queries and keys,
@@ -33,8 +32,8 @@ final class FlashAttention extends CustomFunction {
         return new FlashAttention(problem).apply(qkv);
     }
 
-    private static boolean vectorized(DType dtype) {
-        return dtype == DType.FLOAT32 && Simd.enabled();
+    private static boolean floatKernel(DType dtype) {
+        return dtype == DType.FLOAT32;
     }
 
     @Override
@@ -44,7 +43,7 @@ final class FlashAttention extends CustomFunction {
         Tensor v = x[x.length - 1];
         saveForBackward(x);
         long[] shape = q.shape();
-        if (vectorized(q.dtype())) {
+        if (floatKernel(q.dtype())) {
             Tensor y = Tensor.empty(q.dtype(), shape);
             FlashAttentionKernel.Stats stats = FlashAttentionKernel.forward(problem, q.floats(),
                     k == null ? null : k.floats(), v.floats(), y.writableFloats());
@@ -72,7 +71,7 @@ final class FlashAttention extends CustomFunction {
         Tensor v = saved(inputs - 1);
         Tensor y = saved(inputs);
         long[] shape = q.shape();
-        if (vectorized(q.dtype())) {
+        if (floatKernel(q.dtype())) {
             FlashAttentionKernel.Stats stats = new FlashAttentionKernel.Stats(saved(inputs + 1).toFloatArray(),
                     saved(inputs + 2).toDoubleArray());
             Tensor dq = Tensor.empty(q.dtype(), shape);

@@ -1,13 +1,15 @@
 package dev.reformer.attention;
 
-import dev.reformer.tensor.Parallel;
 import dev.reformer.tensor.ScratchArrays;
-import dev.reformer.tensor.VectorMath;
+import dev.reformer.tensor.kernels.Exp;
+import dev.reformer.tensor.kernels.Gemm;
+import dev.reformer.tensor.kernels.Kernels;
+import dev.reformer.tensor.kernels.Parallel;
+import dev.reformer.tensor.kernels.Reductions;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -32,7 +34,6 @@ import jdk.incubator.vector.VectorSpecies;
  * segment order, so the results do not depend on the number of threads.
  */
 final class FlashAttentionKernel {
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     static final int QUERY_BLOCK = 64;
     static final int KEY_BLOCK = 128;
     /** Key segments in the backward over all rows, each with its own query-gradient buffer (see {@link #backward}). */
@@ -103,7 +104,7 @@ final class FlashAttentionKernel {
                         tile.scaleAcc(i, correction);
                     }
                     // acc += P V: (Q, K) x (K, D)
-                    FloatGemm.gemm(rowsHere, d, cols, 1f, tile.s, 0, KEY_BLOCK, 1, values, (row * length + j0) * d, d,
+                    Gemm.gemm(rowsHere, d, cols, 1f, tile.s, 0, KEY_BLOCK, 1, values, (row * length + j0) * d, d,
                             tile.acc, 0, d, true);
                 }
                 if (pass == 0 && !tile.anyRowAllForbidden(rowsHere)) {
@@ -179,14 +180,14 @@ final class FlashAttentionKernel {
                     tile.logits(ops.keysT, row, i0, rowsHere, j0, cols);
                     tile.weightsFromStats(stats, row * length + i0, rowsHere, cols);
                     // dV += P^T dO: (K, Q) x (Q, D)
-                    FloatGemm.gemm(cols, d, rowsHere, 1f, tile.s, 0, 1, KEY_BLOCK, gradOut, queryAt, d, dValues, keyAt, d, true);
+                    Gemm.gemm(cols, d, rowsHere, 1f, tile.s, 0, 1, KEY_BLOCK, gradOut, queryAt, d, dValues, keyAt, d, true);
                     // dP = dO V^T: (Q, D) x (D, K)
-                    FloatGemm.gemm(rowsHere, cols, d, 1f, gradOut, queryAt, d, 1, ops.valuesT, keyAt, cols,
+                    Gemm.gemm(rowsHere, cols, d, 1f, gradOut, queryAt, d, 1, ops.valuesT, keyAt, cols,
                             tile.ds, 0, KEY_BLOCK, false);
                     tile.logitGradients(delta, row * length + i0, rowsHere, cols);
                     // dK += scale dS^T Q: (K, Q) x (Q, D); dQ += scale dS K: (Q, K) x (K, D)
-                    FloatGemm.gemm(cols, d, rowsHere, scale, tile.ds, 0, 1, KEY_BLOCK, queries, queryAt, d, dKeys, keyAt, d, true);
-                    FloatGemm.gemm(rowsHere, d, cols, scale, tile.ds, 0, KEY_BLOCK, 1, ops.keys, keyAt, d, dQ, i0 * d, d, true);
+                    Gemm.gemm(cols, d, rowsHere, scale, tile.ds, 0, 1, KEY_BLOCK, queries, queryAt, d, dKeys, keyAt, d, true);
+                    Gemm.gemm(rowsHere, d, cols, scale, tile.ds, 0, KEY_BLOCK, 1, ops.keys, keyAt, d, dQ, i0 * d, d, true);
                 }
             }
             queryGrads[task] = dQ;
@@ -323,7 +324,7 @@ final class FlashAttentionKernel {
         /** {@code S = scale Q K^T} for queries i0.. and keys j0.., then the masks from positions. */
         void logits(float[] keysT, int row, int i0, int n, int j0, int cols) {
             int length = pb.length();
-            FloatGemm.gemm(n, cols, d, (float) pb.spec().scale(), queryRows, 0, d, 1, keysT, (row * length + j0) * d, cols,
+            Gemm.gemm(n, cols, d, (float) pb.spec().scale(), queryRows, 0, d, 1, keysT, (row * length + j0) * d, cols,
                     s, 0, KEY_BLOCK, false);
             for (int j = 0; j < cols; j++) {
                 keyPositions[j] = j0 + j;
@@ -335,22 +336,12 @@ final class FlashAttentionKernel {
         }
 
         float rowMax(int i, int cols) {
-            int at = i * KEY_BLOCK;
-            FloatVector v = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
-            int j = 0;
-            for (; j < F.loopBound(cols); j += F.length()) {
-                v = v.max(FloatVector.fromArray(F, s, at + j));
-            }
-            float max = v.reduceLanes(VectorOperators.MAX);
-            for (; j < cols; j++) {
-                max = Math.max(max, s[at + j]);
-            }
-            return max;
+            return Reductions.max(s, i * KEY_BLOCK, cols);
         }
 
         /** {@code s = e^(s - max)} over row i in place; returns the row's sum (in double). */
         double expRow(int i, int cols, float max) {
-            return VectorMath.expShifted(s, i * KEY_BLOCK, cols, max, s);
+            return Exp.expShifted(s, i * KEY_BLOCK, cols, max, s);
         }
 
         void scaleAcc(int i, float factor) {
@@ -366,15 +357,11 @@ final class FlashAttentionKernel {
         void weightsFromStats(Stats stats, int first, int n, int cols) {
             for (int i = 0; i < n; i++) {
                 int at = i * KEY_BLOCK;
-                FloatVector shift = FloatVector.broadcast(F, stats.max[first + i]);
-                int j = 0;
-                for (; j < F.loopBound(cols); j += F.length()) {
-                    FloatVector.fromArray(F, s, at + j).sub(shift).intoArray(s, at + j);
+                float max = stats.max[first + i];
+                for (int j = at; j < at + cols; j++) {
+                    s[j] -= max;
                 }
-                for (; j < cols; j++) {
-                    s[at + j] -= stats.max[first + i];
-                }
-                VectorMath.expShifted(s, at, cols, (float) stats.logSum[first + i], s);
+                Exp.expShifted(s, at, cols, (float) stats.logSum[first + i], s);
             }
         }
 
@@ -382,15 +369,34 @@ final class FlashAttentionKernel {
         void logitGradients(float[] delta, int first, int n, int cols) {
             for (int i = 0; i < n; i++) {
                 int at = i * KEY_BLOCK;
-                FloatVector shift = FloatVector.broadcast(F, -delta[first + i]);
-                int j = 0;
-                for (; j < F.loopBound(cols); j += F.length()) {
-                    FloatVector.fromArray(F, s, at + j).mul(FloatVector.fromArray(F, ds, at + j).add(shift))
-                            .blend(0f, VectorMask.fromArray(F, isDot, at + j).not()).intoArray(ds, at + j);
+                if (Kernels.vector()) {
+                    Vector.logitGradientRow(s, ds, isDot, at, cols, -delta[first + i]);
+                    continue;
                 }
-                for (; j < cols; j++) {
-                    ds[at + j] = isDot[at + j] ? s[at + j] * (ds[at + j] - delta[first + i]) : 0f;
+                for (int j = at; j < at + cols; j++) {
+                    ds[j] = isDot[j] ? s[j] * (ds[j] - delta[first + i]) : 0f;
                 }
+            }
+        }
+    }
+
+    /** The vector form of this kernel's own row step. */
+    private static final class Vector {
+        private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+
+        private Vector() {
+        }
+
+        /** {@code ds = p (ds + shift)} over {@code [at, at + cols)}, zero where the logit was masked. */
+        static void logitGradientRow(float[] p, float[] ds, boolean[] isDot, int at, int cols, float shift) {
+            FloatVector sh = FloatVector.broadcast(F, shift);
+            int j = 0;
+            for (; j < F.loopBound(cols); j += F.length()) {
+                FloatVector.fromArray(F, p, at + j).mul(FloatVector.fromArray(F, ds, at + j).add(sh))
+                        .blend(0f, VectorMask.fromArray(F, isDot, at + j).not()).intoArray(ds, at + j);
+            }
+            for (; j < cols; j++) {
+                ds[at + j] = isDot[at + j] ? p[at + j] * (ds[at + j] + shift) : 0f;
             }
         }
     }

@@ -1,5 +1,6 @@
 package dev.reformer.attention;
 
+import dev.reformer.tensor.kernels.Kernels;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -11,30 +12,22 @@ import jdk.incubator.vector.VectorSpecies;
  * constant ({@code dx += dk / 1e-12}).
  */
 final class KeyNormalization {
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
-
     private KeyNormalization() {
     }
 
-    /** Row {@code x[at .. at + d)} normalised in place; the squared norm is summed in double. */
+    /** Row {@code x[at .. at + d)} normalised in place. */
     static void normalize(float[] x, int at, int d) {
-        FloatVector acc = FloatVector.zero(F);
-        int e = 0;
-        for (; e < F.loopBound(d); e += F.length()) {
-            FloatVector v = FloatVector.fromArray(F, x, at + e);
-            acc = v.fma(v, acc);
+        if (Kernels.vector()) {
+            Vector.normalize(x, at, d);
+            return;
         }
-        double squared = acc.reduceLanes(VectorOperators.ADD);
-        for (; e < d; e++) {
-            squared += (double) x[at + e] * x[at + e];
+        double squared = 0;
+        for (int e = at; e < at + d; e++) {
+            squared += (double) x[e] * x[e];
         }
         float inverse = (float) (1.0 / Math.sqrt(Math.max(squared, 1e-24)));
-        e = 0;
-        for (; e < F.loopBound(d); e += F.length()) {
-            FloatVector.fromArray(F, x, at + e).mul(inverse).intoArray(x, at + e);
-        }
-        for (; e < d; e++) {
-            x[at + e] *= inverse;
+        for (int e = at; e < at + d; e++) {
+            x[e] *= inverse;
         }
     }
 
@@ -50,6 +43,34 @@ final class KeyNormalization {
         double projection = squared >= 1e-24 ? along / (norm * norm) : 0;
         for (int e = 0; e < d; e++) {
             dx[e] += (float) ((dk[e] - x[at + e] * projection) / norm);
+        }
+    }
+
+    /** The vector form: the squared norm's lanes summed in float, then added in double. */
+    private static final class Vector {
+        private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+
+        private Vector() {
+        }
+
+        static void normalize(float[] x, int at, int d) {
+            FloatVector acc = FloatVector.zero(F);
+            int e = 0;
+            for (; e < F.loopBound(d); e += F.length()) {
+                FloatVector v = FloatVector.fromArray(F, x, at + e);
+                acc = v.fma(v, acc);
+            }
+            double squared = acc.reduceLanes(VectorOperators.ADD);
+            for (; e < d; e++) {
+                squared += (double) x[at + e] * x[at + e];
+            }
+            float inverse = (float) (1.0 / Math.sqrt(Math.max(squared, 1e-24)));
+            for (e = 0; e < F.loopBound(d); e += F.length()) {
+                FloatVector.fromArray(F, x, at + e).mul(inverse).intoArray(x, at + e);
+            }
+            for (; e < d; e++) {
+                x[at + e] *= inverse;
+            }
         }
     }
 }

@@ -6,7 +6,7 @@ import dev.reformer.tensor.DType;
 import dev.reformer.tensor.Generator;
 import dev.reformer.tensor.ShapeException;
 import dev.reformer.tensor.Shapes;
-import dev.reformer.tensor.Simd;
+import dev.reformer.tensor.kernels.Gemm;
 import dev.reformer.tensor.Tensor;
 import java.util.Arrays;
 import java.util.OptionalDouble;
@@ -226,13 +226,11 @@ public final class LshAttention implements Attention {
         boolean[] padded = paddingPerHead == null ? null : toBooleans(paddingPerHead);
         int[] ids = new int[n * hashes * length];
         Buckets buckets = new Buckets(ids, padded, length, perRound);
-        if (qk.dtype() == DType.FLOAT32 && Simd.enabled()) {
+        if (qk.dtype() == DType.FLOAT32) {
             hashFloat(qk.floats(), matrices.toFloatArray(), n, length, dim, columns, rotations.size(0) == 1, heads, buckets);
             return Tensor.of(ids, n, hashes, length);
         }
-        // Float64, or float32 without the vector module: ND4J's BLAS products in blocks of positions
-        // (at most 1M projections in memory). In float32 its rounding, and so a near-tie's bucket,
-        // can then depend on the BLAS build and thread count; the vector path above does not.
+        // Float64: ND4J's BLAS products in blocks of positions (at most 1M projections in memory).
         int block = Math.max(1, Math.min(length, (1 << 20) / columns));
         for (int row = 0; row < n; row++) {
             int matrix = (int) (rotations.size(0) == 1 ? row % heads : row);
@@ -259,10 +257,10 @@ public final class LshAttention implements Attention {
             boolean shared, long heads, Buckets buckets) {
         int block = 64;
         int blocksPerRow = (length + block - 1) / block;
-        // Each (D, K*S) matrix repacked as panels of FloatGemm.PANEL columns, (D, PANEL) contiguous
+        // Each (D, K*S) matrix repacked as panels of Gemm.PANEL columns, (D, PANEL) contiguous
         // (zero-padded at the right end): its rows, K*S floats apart, would otherwise all fall in
         // one cache set when K*S is a power of two (2 GFLOP/s instead of 100 at K*S = 2048).
-        int width = FloatGemm.PANEL;
+        int width = Gemm.PANEL;
         int panels = (columns + width - 1) / width;
         int count = matrices.length / (dim * columns);
         float[] packed = new float[count * panels * dim * width];
@@ -275,7 +273,7 @@ public final class LshAttention implements Attention {
                 }
             }
         }
-        dev.reformer.tensor.Parallel.forEach(n * blocksPerRow, () -> new float[][] {new float[block * dim],
+        dev.reformer.tensor.kernels.Parallel.forEach(n * blocksPerRow, () -> new float[][] {new float[block * dim],
             new float[block * columns]}, (scratch, task) -> {
                 int row = task / blocksPerRow;
                 int from = (task % blocksPerRow) * block;
@@ -284,7 +282,7 @@ public final class LshAttention implements Attention {
                 qk.get((row * length + from) * dim, scratch[0], 0, positions * dim);
                 // (P, D) x (D, K*S), one panel of columns at a time
                 for (int p = 0; p < panels; p++) {
-                    FloatGemm.gemm(positions, Math.min(width, columns - p * width), dim, 1f, scratch[0], 0, dim, 1, packed,
+                    Gemm.gemm(positions, Math.min(width, columns - p * width), dim, 1f, scratch[0], 0, dim, 1, packed,
                             (matrix * panels + p) * dim * width, width, scratch[1], p * width, columns, false);
                 }
                 for (int i = 0; i < positions; i++) {

@@ -1,5 +1,6 @@
 package dev.reformer.attention;
 
+import dev.reformer.tensor.kernels.Kernels;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
@@ -12,12 +13,9 @@ import jdk.incubator.vector.VectorSpecies;
  * self-mask value where the key is the query's own position (shared QK), else FORBIDDEN where it
  * comes later (causal) or is blocked (padding, or past an end of a non-cyclic sequence); the rest
  * stay dot products, the only logits that carry gradients to q and k, which {@code isDot} records.
- * Shared by the chunked and the flash kernels.
+ * Shared by the chunked and the flash kernels; a plain loop beside a vector form.
  */
 final class PositionMasks {
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
-    private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED; // as many lanes as F
-
     private final boolean shared;
     private final boolean causal;
     private final float self;
@@ -35,19 +33,9 @@ final class PositionMasks {
      * writes {@code isDot[at .. at + n)}.
      */
     void apply(float[] logits, boolean[] isDot, int at, int n, int t, int[] keyPosition, int[] blocked, int keys) {
-        IntVector query = IntVector.broadcast(I, t);
         int j = 0;
-        for (; j < I.loopBound(n); j += I.length()) {
-            IntVector key = IntVector.fromArray(I, keyPosition, keys + j);
-            VectorMask<Integer> isSelf = shared ? key.eq(query) : I.maskAll(false);
-            VectorMask<Integer> barred = IntVector.fromArray(I, blocked, keys + j).compare(VectorOperators.NE, 0);
-            if (causal) {
-                barred = barred.or(key.compare(VectorOperators.GT, query));
-            }
-            barred = barred.andNot(isSelf);
-            FloatVector.fromArray(F, logits, at + j).blend(forbidden, barred.cast(F)).blend(self, isSelf.cast(F))
-                    .intoArray(logits, at + j);
-            isSelf.or(barred).not().cast(F).intoArray(isDot, at + j);
+        if (Kernels.vector()) {
+            j = Vector.apply(shared, causal, self, forbidden, logits, isDot, at, n, t, keyPosition, blocked, keys);
         }
         for (; j < n; j++) {
             int p = keyPosition[keys + j];
@@ -60,6 +48,34 @@ final class PositionMasks {
             } else {
                 isDot[at + j] = true;
             }
+        }
+    }
+
+    /** The vector form: whole vectors of keys; returns how many it did (the rest go through the plain loop). */
+    private static final class Vector {
+        private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+        private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED; // as many lanes as F
+
+        private Vector() {
+        }
+
+        static int apply(boolean shared, boolean causal, float self, float forbidden, float[] logits, boolean[] isDot,
+                int at, int n, int t, int[] keyPosition, int[] blocked, int keys) {
+            IntVector query = IntVector.broadcast(I, t);
+            int j = 0;
+            for (; j < I.loopBound(n); j += I.length()) {
+                IntVector key = IntVector.fromArray(I, keyPosition, keys + j);
+                VectorMask<Integer> isSelf = shared ? key.eq(query) : I.maskAll(false);
+                VectorMask<Integer> barred = IntVector.fromArray(I, blocked, keys + j).compare(VectorOperators.NE, 0);
+                if (causal) {
+                    barred = barred.or(key.compare(VectorOperators.GT, query));
+                }
+                barred = barred.andNot(isSelf);
+                FloatVector.fromArray(F, logits, at + j).blend(forbidden, barred.cast(F)).blend(self, isSelf.cast(F))
+                        .intoArray(logits, at + j);
+                isSelf.or(barred).not().cast(F).intoArray(isDot, at + j);
+            }
+            return j;
         }
     }
 }

@@ -1,6 +1,6 @@
 package dev.reformer.attention;
 
-import dev.reformer.tensor.Parallel;
+import dev.reformer.tensor.kernels.Parallel;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
 

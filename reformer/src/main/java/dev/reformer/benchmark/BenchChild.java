@@ -3,7 +3,7 @@ package dev.reformer.benchmark;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.reformer.tensor.MemoryScope;
-import dev.reformer.tensor.Parallel;
+import dev.reformer.tensor.kernels.Parallel;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.reformer.autograd.Variable;
 import dev.reformer.tensor.DType;
 import dev.reformer.tensor.Generator;
-import dev.reformer.tensor.Simd;
+import dev.reformer.tensor.kernels.Kernels;
 import dev.reformer.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.List;
@@ -187,10 +187,10 @@ class FusedAttentionTest {
         FullAttention full = FullAttention.sharedQk(true, 0.125, -1e5);
         Inputs many = new Inputs(DType.FLOAT32, 3, 1, 300, 16, true);
         Result lshAll = in.run(x -> lsh.attendWithRotations(x[0], x[1], null, rotations, null));
-        Result lshOne = dev.reformer.tensor.Parallel.withThreads(1,
+        Result lshOne = dev.reformer.tensor.kernels.Parallel.withThreads(1,
                 () -> in.run(x -> lsh.attendWithRotations(x[0], x[1], null, rotations, null)));
         Result fullAll = many.run(x -> full.attend(x[0], x[0], x[1], null, null));
-        Result fullOne = dev.reformer.tensor.Parallel.withThreads(1, () -> many.run(x -> full.attend(x[0], x[0], x[1], null, null)));
+        Result fullOne = dev.reformer.tensor.kernels.Parallel.withThreads(1, () -> many.run(x -> full.attend(x[0], x[0], x[1], null, null)));
         assertThat(lshOne.out()).containsExactly(lshAll.out());
         assertThat(fullOne.out()).containsExactly(fullAll.out());
         for (int i = 0; i < 2; i++) {
@@ -200,8 +200,12 @@ class FusedAttentionTest {
     }
 
     @Test
-    void theVectorKernelRunsInTheseTests() {
-        assertThat(Simd.enabled()).as("float32 cases must exercise the vector kernel").isTrue();
+    void theKernelPathIsTheOneThisRunAskedFor() {
+        // The test command runs these tests twice: with the vector module (the vector kernels) and
+        // without it (the plain loops); each run must exercise the path it names.
+        boolean expected = !"false".equals(System.getProperty("reformer.test.vector", "true"));
+        assertThat(Kernels.vector()).as("float32 cases must exercise the " + (expected ? "vector kernels" : "plain loops"))
+                .isEqualTo(expected);
     }
 
     // ------------------------------------------------------------------ fixtures

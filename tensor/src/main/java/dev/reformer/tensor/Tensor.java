@@ -4,18 +4,26 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
+import dev.reformer.tensor.kernels.Elementwise;
+import dev.reformer.tensor.kernels.Gelu;
+import dev.reformer.tensor.kernels.LayerNorm;
+import dev.reformer.tensor.kernels.Reductions;
+import dev.reformer.tensor.kernels.Softmax;
 import java.util.Arrays;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.DynamicCustomOp;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
  * An n-dimensional array: a shape, a {@link DType} and an ND4J buffer, indexed in row-major order.
  *
- * <p>This class holds the engine's primitive ops. Float32 and float64 elementwise ops, broadcasts,
- * reductions and the fused row ops run in the engine's vector kernels on both cores
- * ({@link VectorKernels}, {@link RowKernels}); matrix products are ND4J's BLAS calls; gathers,
- * sorts and masks are plain loops ({@link IndexLoops}); ND4J's own ops serve the other dtypes.
+ * <p>This class holds the engine's primitive ops: it checks shapes and dtypes, makes the output and
+ * hands the arithmetic to one kernel family ({@code dev.reformer.tensor.kernels}: elementwise ops
+ * and broadcasts, reductions, softmax and logsumexp, layer norm, GELU), which runs float32 in its
+ * vector kernel or its scalar loop and float64 in its scalar loop, on both cores; matrix products
+ * are ND4J's BLAS calls; gathers, sorts and masks are plain loops ({@link IndexLoops}); ND4J's own
+ * ops serve the integer dtypes.
  * Every op returns a new tensor and leaves its operands unchanged; {@code reshape},
  * {@code permute} and {@code slice} may return views that share the operand's memory, which is
  * safe because no op here writes into an existing tensor.
@@ -394,6 +402,9 @@ public final class Tensor {
 
     public Tensor neg() {
         requireNumeric("neg");
+        if (!dtype.isFloating()) {
+            return wrap(live().neg()); // integers: ND4J's op
+        }
         return unary(Elementwise.Unary.NEG);
     }
 
@@ -430,38 +441,23 @@ public final class Tensor {
      */
     public Tensor gelu() {
         requireFloating("gelu");
-        if (!Elementwise.vectorized(dtype)) {
-            Tensor inner = add(mul(this).mul(this).mul(0.044715)).mul(Math.sqrt(2 / Math.PI));
-            return mul(inner.tanh().add(1.0)).mul(0.5);
-        }
         Tensor out = empty(dtype, shape());
-        VectorKernels.gelu(contiguous(), out);
+        Gelu.forward(contiguous(), out);
         return out;
     }
 
     /** The gradient of x for {@code y = gelu(x)} and y's gradient g: {@code g dy/dx} (see {@link #gelu}). */
     public static Tensor geluBackward(Tensor x, Tensor g) {
         x.checkSameShape("geluBackward", g);
-        if (!Elementwise.vectorized(x.dtype)) {
-            double c = Math.sqrt(2 / Math.PI);
-            Tensor x2 = x.mul(x);
-            Tensor t = x.add(x2.mul(x).mul(0.044715)).mul(c).tanh();
-            Tensor du = x2.mul(3 * 0.044715).add(1.0).mul(c);
-            Tensor dy = t.add(1.0).mul(0.5).add(x.mul(0.5).mul(t.mul(t).neg().add(1.0)).mul(du));
-            return dy.mul(g);
-        }
         Tensor out = empty(x.dtype, x.shape());
-        VectorKernels.geluBackward(x.contiguous(), g.contiguous(), out);
+        Gelu.backward(x.contiguous(), g.contiguous(), out);
         return out;
     }
 
+    /** A floating unary op: its kernel writes every element of a new tensor. */
     private Tensor unary(Elementwise.Unary op) {
-        if (!Elementwise.vectorized(dtype)) {
-            return wrap(op.nd4j.apply(live()));
-        }
-        Tensor x = contiguous();
         Tensor out = empty(dtype, shape());
-        VectorKernels.unary(op, x, out);
+        Elementwise.unary(op, contiguous(), out);
         return out;
     }
 
@@ -539,13 +535,13 @@ public final class Tensor {
     /** Sum over {@code axes} (all axes when none are given). */
     public Tensor sum(boolean keepDims, int... axes) {
         requireNumeric("sum");
-        return reduce("sum", VectorKernels.Fold.SUM, keepDims, axes);
+        return reduce("sum", Reductions.Fold.SUM, keepDims, axes);
     }
 
     /** Maximum over {@code axes} (all axes when none are given). */
     public Tensor max(boolean keepDims, int... axes) {
         requireNumeric("max");
-        return reduce("max", VectorKernels.Fold.MAX, keepDims, axes);
+        return reduce("max", Reductions.Fold.MAX, keepDims, axes);
     }
 
     /** Mean over {@code axes} (all axes when none are given). */
@@ -561,22 +557,22 @@ public final class Tensor {
     }
 
     /**
-     * A reduction over the given axes. The vector kernel sees the input as (outer, reduced,
-     * inner) for one run of adjacent axes; axes in several runs are folded one run at a time,
-     * the last run first.
+     * A reduction over the given axes. The kernel sees the input as (outer, reduced, inner) for one
+     * run of adjacent axes; axes in several runs are folded one run at a time, the last run first.
+     * Integer tensors use ND4J's reductions.
      */
-    private Tensor reduce(String op, VectorKernels.Fold fold, boolean keepDims, int[] axes) {
+    private Tensor reduce(String op, Reductions.Fold fold, boolean keepDims, int[] axes) {
         long[] shape = shape();
         int[] normalized = Shapes.axes(op, axes, shape);
         long[] want = Shapes.reduced(shape, normalized, keepDims);
-        if (!Elementwise.vectorized(dtype)) {
-            INDArray r = fold == VectorKernels.Fold.SUM ? live().sum(keepDims, normalized) : live().max(keepDims, normalized);
+        if (!dtype.isFloating()) {
+            INDArray r = fold == Reductions.Fold.SUM ? live().sum(keepDims, normalized) : live().max(keepDims, normalized);
             return wrap(Arrays.equals(r.shape(), want) ? r : r.reshape('c', want));
         }
         Tensor x = contiguous();
         if (numel() == 0) {
             // Folding nothing: sums are 0 and maxima -inf, as in NumPy (the kernels need a row to read).
-            return full(dtype, fold == VectorKernels.Fold.SUM ? 0.0 : Double.NEGATIVE_INFINITY, want);
+            return full(dtype, fold == Reductions.Fold.SUM ? 0.0 : Double.NEGATIVE_INFINITY, want);
         }
         int end = normalized.length;
         while (end > 0) {
@@ -592,7 +588,7 @@ public final class Tensor {
                 kept[a] = 1;
             }
             Tensor out = empty(dtype, kept);
-            VectorKernels.reduce(fold, x, Shapes.product(s, 0, first), Shapes.product(s, first, last + 1),
+            Reductions.reduce(fold, x, Shapes.product(s, 0, first), Shapes.product(s, first, last + 1),
                     Shapes.product(s, last + 1, s.length), out);
             x = out;
             end = start;
@@ -611,28 +607,19 @@ public final class Tensor {
 
     /** {@code softmax} over the last axis: {@code e^(x - max) / sum e^(x - max)}, each row summing to 1. */
     public Tensor softmax() {
-        return softmaxFamily("softmax", RowKernels.Kind.SOFTMAX);
+        return softmaxFamily("softmax", Softmax.Kind.SOFTMAX);
     }
 
     /** {@code log softmax} over the last axis: {@code x - logsumexp(x)}. */
     public Tensor logSoftmax() {
-        return softmaxFamily("logSoftmax", RowKernels.Kind.LOG_SOFTMAX);
+        return softmaxFamily("logSoftmax", Softmax.Kind.LOG_SOFTMAX);
     }
 
-    private Tensor softmaxFamily(String op, RowKernels.Kind kind) {
+    private Tensor softmaxFamily(String op, Softmax.Kind kind) {
         requireFloating(op);
         requireRows(op);
-        if (!Simd.enabled()) {
-            // Normalised by its own sum, as the kernels do: exp(x - lse) loses digits when the
-            // logits are large (lse sits near -1e9 for a row of forbidden keys).
-            Tensor shifted = sub(max(true, -1));
-            Tensor e = shifted.exp();
-            Tensor sum = e.sum(true, -1);
-            return kind == RowKernels.Kind.SOFTMAX ? e.div(sum) : shifted.sub(sum.log());
-        }
-        Tensor x = contiguous();
         Tensor out = empty(dtype, shape());
-        RowKernels.softmax(kind, x, out, (int) size(-1));
+        Softmax.forward(kind, contiguous(), out, (int) size(-1));
         return out;
     }
 
@@ -642,12 +629,9 @@ public final class Tensor {
      */
     public static Tensor softmaxBackward(Tensor y, Tensor g, boolean logSoftmax) {
         y.checkSameShape(logSoftmax ? "logSoftmaxBackward" : "softmaxBackward", g);
-        if (!Simd.enabled()) {
-            return logSoftmax ? g.sub(y.exp().mul(g.sum(true, -1))) : y.mul(g.sub(g.mul(y).sum(true, -1)));
-        }
         Tensor out = empty(y.dtype, y.shape());
-        RowKernels.softmaxBackward(logSoftmax ? RowKernels.Kind.LOG_SOFTMAX : RowKernels.Kind.SOFTMAX,
-                y.contiguous(), g.contiguous(), out, (int) y.size(-1));
+        Softmax.backward(logSoftmax ? Softmax.Kind.LOG_SOFTMAX : Softmax.Kind.SOFTMAX, y.contiguous(), g.contiguous(), out,
+                (int) y.size(-1));
         return out;
     }
 
@@ -657,12 +641,8 @@ public final class Tensor {
         requireRows("logsumexp");
         long[] kept = shape().clone();
         kept[kept.length - 1] = 1;
-        if (!Simd.enabled()) {
-            Tensor m = max(true, -1);
-            return sub(m).exp().sum(true, -1).log().add(m);
-        }
         Tensor out = empty(dtype, kept);
-        RowKernels.logsumexp(contiguous(), out, (int) size(-1));
+        Softmax.logsumexp(contiguous(), out, (int) size(-1));
         return out;
     }
 
@@ -673,11 +653,8 @@ public final class Tensor {
             throw new ShapeException("logsumexpBackward: x" + x.shapeString() + " needs lse and g of one value per row ("
                     + rows + "); got lse" + lse.shapeString() + " and g" + g.shapeString());
         }
-        if (!Simd.enabled()) {
-            return x.sub(lse).exp().mul(g);
-        }
         Tensor out = empty(x.dtype, x.shape());
-        RowKernels.logsumexpBackward(x.contiguous(), lse.contiguous(), g.contiguous(), out, (int) x.size(-1));
+        Softmax.logsumexpBackward(x.contiguous(), lse.contiguous(), g.contiguous(), out, (int) x.size(-1));
         return out;
     }
 
@@ -704,16 +681,10 @@ public final class Tensor {
         }
         long[] kept = shape().clone();
         kept[kept.length - 1] = 1;
-        if (!Simd.enabled()) {
-            Tensor mean = mean(true, -1);
-            Tensor centered = sub(mean);
-            Tensor rstd = ones(dtype, kept).div(centered.mul(centered).mean(true, -1).add(eps).sqrt());
-            return new Normalized(centered.mul(rstd).mul(gamma).add(beta), mean, rstd);
-        }
         Tensor y = empty(dtype, shape());
         Tensor mean = empty(dtype, kept);
         Tensor rstd = empty(dtype, kept);
-        RowKernels.layerNorm(contiguous(), gamma.contiguous(), beta.contiguous(), eps, y, mean, rstd, (int) size(-1));
+        LayerNorm.forward(contiguous(), gamma.contiguous(), beta.contiguous(), eps, y, mean, rstd, (int) n);
         return new Normalized(y, mean, rstd);
     }
 
@@ -730,18 +701,11 @@ public final class Tensor {
     public static NormGradients layerNormBackward(Tensor x, Tensor mean, Tensor rstd, Tensor gamma, Tensor g) {
         x.checkSameShape("layerNormBackward", g);
         int n = (int) x.size(-1);
-        if (!Simd.enabled()) {
-            Tensor xhat = x.sub(mean).mul(rstd);
-            Tensor gh = g.mul(gamma);
-            Tensor dx = gh.sub(gh.mean(true, -1)).sub(xhat.mul(gh.mul(xhat).mean(true, -1))).mul(rstd);
-            Tensor gx = g.mul(xhat).reshape(-1, n);
-            return new NormGradients(dx, gx.sum(false, 0), g.reshape(-1, n).sum(false, 0));
-        }
         Tensor dx = empty(x.dtype, x.shape());
         Tensor dgamma = empty(x.dtype, n);
         Tensor dbeta = empty(x.dtype, n);
-        RowKernels.layerNormBackward(x.contiguous(), mean.contiguous(), rstd.contiguous(), gamma.contiguous(),
-                g.contiguous(), dx, dgamma, dbeta, n);
+        LayerNorm.backward(x.contiguous(), mean.contiguous(), rstd.contiguous(), gamma.contiguous(), g.contiguous(), dx,
+                dgamma, dbeta, n);
         return new NormGradients(dx, dgamma, dbeta);
     }
 
@@ -992,12 +956,12 @@ public final class Tensor {
 
     // ------------------------------------------------------------------ checks
 
-    /** Runs a binary op after checking dtypes and shapes: the vector kernel for floats, else ND4J's op. */
+    /** Runs a binary op after checking dtypes and shapes: the kernel family for floats, ND4J's op for integers. */
     private Tensor binary(String op, Tensor b, Elementwise.Binary kind) {
         long[] result = checkBinary(op, b);
-        if (Elementwise.vectorized(dtype)) {
+        if (dtype.isFloating()) {
             Tensor out = empty(dtype, result);
-            VectorKernels.binary(kind, contiguous(), b.contiguous(), out);
+            Elementwise.binary(kind, contiguous(), b.contiguous(), out);
             return out;
         }
         // ND4J broadcasts the right operand to the left one's shape reliably, but not always the
@@ -1007,7 +971,13 @@ public final class Tensor {
         if (y.rank() != 0 && y.rank() < x.rank()) {
             y = y.reshape('c', Shapes.padLeft(y.shape(), x.rank()));
         }
-        return wrap(kind.nd4j.apply(x, y));
+        return wrap(switch (kind) {
+            case ADD -> x.add(y);
+            case SUB -> x.sub(y);
+            case MUL -> x.mul(y);
+            case DIV -> x.div(y);
+            case MAXIMUM -> Transforms.max(x, y, true);
+        });
     }
 
     /** A comparison into a bool tensor; each operand is read in place, broadcast with stride 0 ({@link IndexLoops#compare}). */

@@ -3,6 +3,8 @@ package dev.reformer.tensor;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import dev.reformer.tensor.kernels.Kernels;
+import dev.reformer.tensor.kernels.Parallel;
 import java.util.Arrays;
 import java.util.function.DoubleBinaryOperator;
 import java.util.function.DoubleUnaryOperator;
@@ -11,16 +13,19 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * The vector kernels against plain double-precision loops written here, in float64 (to 1e-12)
- * and float32 (to float rounding), over shapes that exercise masked tails, broadcasting along
- * every axis pattern, multi-block rows and reductions over separated axes.
+ * The primitives against plain double-precision loops written here, in float64 (to 1e-12) and
+ * float32 (to float rounding), over shapes that exercise vector tails, broadcasting along every
+ * axis pattern, multi-block rows and reductions over separated axes. The test command runs this
+ * with the vector module (the float32 vector kernels) and without it (the scalar loops).
  */
-class VectorKernelsTest {
+class PrimitiveFormulasTest {
     private final Generator gen = new Generator(404);
 
     @Test
-    void theVectorModuleIsLoadedInTheTests() {
-        assertThat(Simd.enabled()).as("run the tests with --add-modules jdk.incubator.vector").isTrue();
+    void theKernelPathIsTheOneThisRunAskedFor() {
+        boolean expected = !"false".equals(System.getProperty("reformer.test.vector", "true"));
+        assertThat(Kernels.vector()).as(expected ? "run the tests with --add-modules jdk.incubator.vector"
+                : "this run must not load the vector module").isEqualTo(expected);
     }
 
     @ParameterizedTest
@@ -125,7 +130,6 @@ class VectorKernelsTest {
     void aLongRowSumsToTheSameBitsAloneOrInABatch() {
         // A long row is summed in fixed blocks whose partial sums are added in order, however the
         // rows and blocks are shared out over the threads.
-        org.junit.jupiter.api.Assumptions.assumeTrue(Simd.enabled(), "the vector kernels are off");
         Tensor x = gen.normal(DType.FLOAT32, 0, 1, 3, 200_000);
         double[] rowSums = x.sum(false, 1).toDoubleArray();
         double[] blockwise = new double[3];
