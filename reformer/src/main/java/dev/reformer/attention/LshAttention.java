@@ -257,10 +257,10 @@ public final class LshAttention implements Attention {
             boolean shared, long heads, Buckets buckets) {
         int block = 64;
         int blocksPerRow = (length + block - 1) / block;
-        // Each (D, K*S) matrix repacked as panels of Gemm.PANEL columns, (D, PANEL) contiguous
+        // Each (D, K*S) matrix repacked as panels of Gemm.panel() columns, (D, PANEL) contiguous
         // (zero-padded at the right end): its rows, K*S floats apart, would otherwise all fall in
         // one cache set when K*S is a power of two (2 GFLOP/s instead of 100 at K*S = 2048).
-        int width = Gemm.PANEL;
+        int width = Gemm.panel();
         int panels = (columns + width - 1) / width;
         int count = matrices.length / (dim * columns);
         float[] packed = new float[count * panels * dim * width];

@@ -33,6 +33,8 @@ public final class Elementwise {
         Pass.elements(x.numel()).rows(x).rowsOut(out).run(g -> {
             if (g.vector) {
                 Vector.unary(op, g.f(0), g.f(1), g.elements());
+            } else if (g.isFloat) {
+                unary(op, g.f(0), g.f(1), g.elements());
             } else {
                 unary(op, g.d(0), g.d(1), g.elements());
             }
@@ -52,6 +54,8 @@ public final class Elementwise {
         pass.rowsOut(out).run(g -> {
             if (g.vector) {
                 Vector.binary(op, g.f(0), g.f(1), g.f(2), g.elements());
+            } else if (g.isFloat) {
+                binary(op, g.f(0), g.f(1), g.f(2), g.elements());
             } else {
                 binary(op, g.d(0), g.d(1), g.d(2), g.elements());
             }
@@ -70,7 +74,7 @@ public final class Elementwise {
         }
     }
 
-    // ------------------------------------------------------------------ scalar loops (float64, and float32 without vectors)
+    // ------------------------------------------------------------------ float64: the reference
 
     static void unary(Unary op, double[] x, double[] y, int n) {
         switch (op) {
@@ -133,7 +137,74 @@ public final class Elementwise {
         }
     }
 
-    // ------------------------------------------------------------------ vector kernels (float32)
+    // ------------------------------------------------------------------ float32: plain loops
+
+    /**
+     * As the reference, in float: same-index loops that the JIT compiles to SIMD code of its own
+     * (log and tanh call {@code Math} per element, as the vector kernel does).
+     */
+    static void unary(Unary op, float[] x, float[] y, int n) {
+        switch (op) {
+            case NEG -> {
+                for (int i = 0; i < n; i++) {
+                    y[i] = -x[i];
+                }
+            }
+            case EXP -> Exp.plain(x, 0, n, 0f, y);
+            case LOG -> {
+                for (int i = 0; i < n; i++) {
+                    y[i] = (float) Math.log(x[i]);
+                }
+            }
+            case SQRT -> {
+                for (int i = 0; i < n; i++) {
+                    y[i] = (float) Math.sqrt(x[i]);
+                }
+            }
+            case TANH -> {
+                for (int i = 0; i < n; i++) {
+                    y[i] = (float) Math.tanh(x[i]);
+                }
+            }
+            case RELU -> {
+                for (int i = 0; i < n; i++) {
+                    y[i] = Math.max(x[i], 0f);
+                }
+            }
+        }
+    }
+
+    static void binary(Binary op, float[] a, float[] b, float[] out, int n) {
+        switch (op) {
+            case ADD -> {
+                for (int i = 0; i < n; i++) {
+                    out[i] = a[i] + b[i];
+                }
+            }
+            case SUB -> {
+                for (int i = 0; i < n; i++) {
+                    out[i] = a[i] - b[i];
+                }
+            }
+            case MUL -> {
+                for (int i = 0; i < n; i++) {
+                    out[i] = a[i] * b[i];
+                }
+            }
+            case DIV -> {
+                for (int i = 0; i < n; i++) {
+                    out[i] = a[i] / b[i];
+                }
+            }
+            case MAXIMUM -> {
+                for (int i = 0; i < n; i++) {
+                    out[i] = Math.max(a[i], b[i]);
+                }
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ float32: vector kernels
 
     /**
      * Whole vectors unmasked, then the last {@code n % lanes} elements in plain Java: masked loads and
@@ -146,7 +217,7 @@ public final class Elementwise {
         private Vector() {
         }
 
-        /** log and tanh are {@code Math} calls per element: the vector API's give other bits in other JIT tiers (see {@link Exp}). */
+        /** log and tanh are the plain loops' {@code Math} calls: the vector API's give other bits in other JIT tiers (see {@link Exp}). */
         static void unary(Unary op, float[] x, float[] y, int n) {
             int i = 0;
             switch (op) {
@@ -159,22 +230,13 @@ public final class Elementwise {
                     }
                 }
                 case EXP -> Exp.Vector.expShifted(x, 0, n, 0f, y);
-                case LOG -> {
-                    for (; i < n; i++) {
-                        y[i] = (float) Math.log(x[i]);
-                    }
-                }
+                case LOG, TANH -> Elementwise.unary(op, x, y, n);
                 case SQRT -> {
                     for (; i < F.loopBound(n); i += F.length()) {
                         FloatVector.fromArray(F, x, i).sqrt().intoArray(y, i);
                     }
                     for (; i < n; i++) {
                         y[i] = (float) Math.sqrt(x[i]);
-                    }
-                }
-                case TANH -> {
-                    for (; i < n; i++) {
-                        y[i] = (float) Math.tanh(x[i]);
                     }
                 }
                 case RELU -> {

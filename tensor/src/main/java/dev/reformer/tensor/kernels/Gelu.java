@@ -27,8 +27,8 @@ public final class Gelu {
     /** {@code out = gelu(x)}; both dense, same shape. */
     public static void forward(Tensor x, Tensor out) {
         Pass.elements(x.numel()).rows(x).rowsOut(out).run(g -> {
-            if (g.vector) {
-                Vector.pass(g.f(0), null, g.f(1), g.elements(), g.floatScratch(g.elements()));
+            if (g.isFloat) {
+                pass(g.f(0), null, g.f(1), g.elements(), g.floatScratch(0, g.elements()), g.vector);
             } else {
                 for (int i = 0; i < g.elements(); i++) {
                     g.d(1)[i] = gelu(g.d(0)[i]);
@@ -40,8 +40,8 @@ public final class Gelu {
     /** {@code out = g gelu'(x)}, the gradient of x for {@code y = gelu(x)} and y's gradient g. */
     public static void backward(Tensor x, Tensor grad, Tensor out) {
         Pass.elements(x.numel()).rows(x).rows(grad).rowsOut(out).run(g -> {
-            if (g.vector) {
-                Vector.pass(g.f(0), g.f(1), g.f(2), g.elements(), g.floatScratch(g.elements()));
+            if (g.isFloat) {
+                pass(g.f(0), g.f(1), g.f(2), g.elements(), g.floatScratch(0, g.elements()), g.vector);
             } else {
                 for (int i = 0; i < g.elements(); i++) {
                     g.d(2)[i] = derivative(g.d(0)[i]) * g.d(1)[i];
@@ -50,7 +50,7 @@ public final class Gelu {
         });
     }
 
-    // ------------------------------------------------------------------ scalar loops
+    // ------------------------------------------------------------------ float64: the reference
 
     static double gelu(double v) {
         return 0.5 * v * (1 + Math.tanh(C * (v + A * v * v * v)));
@@ -61,7 +61,39 @@ public final class Gelu {
         return 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * C * (1 + 3 * A * v * v);
     }
 
-    // ------------------------------------------------------------------ vector kernel (float32)
+    // ------------------------------------------------------------------ float32: the sigmoid form
+
+    /**
+     * The forward where {@code grad} is null, else the backward; {@code e} is scratch for
+     * {@code e^(-2u)}: its argument, then {@link Exp}'s exponential, then the output, each step a
+     * loop of its own (or the vector kernel's).
+     */
+    static void pass(float[] x, float[] grad, float[] out, int n, float[] e, boolean vector) {
+        if (vector) {
+            Vector.pass(x, grad, out, n, e);
+            return;
+        }
+        float c = (float) C;
+        float a = (float) A;
+        for (int i = 0; i < n; i++) {
+            e[i] = Math.fma(x[i] * x[i], a, 1f) * x[i] * (-2 * c);
+        }
+        Exp.plain(e, 0, n, 0f, e);
+        for (int i = 0; i < n; i++) {
+            e[i] = 1f / (1f + e[i]);                                  // s
+        }
+        if (grad == null) {
+            for (int i = 0; i < n; i++) {
+                out[i] = x[i] * e[i];
+            }
+        } else {
+            for (int i = 0; i < n; i++) {
+                float v = x[i];
+                float s = e[i];
+                out[i] = Math.fma(2f * v * s * (1f - s), Math.fma(v * v, 3 * a, 1f) * c, s) * grad[i];
+            }
+        }
+    }
 
     static final class Vector {
         private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -69,7 +101,6 @@ public final class Gelu {
         private Vector() {
         }
 
-        /** The forward where {@code grad} is null, else the backward; {@code e} is scratch for e^(-2u). */
         static void pass(float[] x, float[] grad, float[] out, int n, float[] e) {
             float c = (float) C;
             float a = (float) A;

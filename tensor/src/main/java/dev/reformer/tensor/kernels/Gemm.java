@@ -21,13 +21,17 @@ import jdk.incubator.vector.VectorSpecies;
  * reads every array at the same index, the form the JIT compiles to SIMD code; four p at a time
  * keep the row of C in registers for four multiply-adds.
  *
- * <p>B's rows should not lie a large power of two apart: 64 rows 8 KB apart all fall in one set of
- * the L1 cache, and a product over them ran at 2 GFLOP/s instead of 100. Callers with wide B pack
- * it into panels of {@link #PANEL} columns first ({@code LshAttention}'s hash does).
+ * <p>For the vector kernel, B's rows should not lie a large power of two apart: 64 rows 8 KB apart
+ * all fall in one set of the L1 cache, and a product over them ran at 2 GFLOP/s instead of 100.
+ * Callers with wide B pack it into panels of {@link #panel()} columns first ({@code LshAttention}'s
+ * hash does). The plain loop copies B's rows anyway and wants long rows: the JIT sizes its SIMD
+ * loop by the row lengths it has seen, and short ones (16) slowed later long ones by a third.
  */
 public final class Gemm {
-    /** Columns of C one vector register block covers: two vectors (16 where the vector module is absent). */
-    public static final int PANEL = Kernels.vectorAvailable() ? Vector.PANEL : 16;
+    /** The widest panel of B's columns a caller should hand over at once: two vectors for the vector kernel, else 128. */
+    public static int panel() {
+        return Kernels.vector() ? Vector.PANEL : 128;
+    }
 
     private Gemm() {
     }
@@ -46,7 +50,7 @@ public final class Gemm {
         }
     }
 
-    /** This thread's copies of B's rows and one row of sums. */
+    /** This thread's copies of B's rows, one row of sums and one of C. */
     private static final class Packed {
         float[][] rows = new float[0][];
         float[] acc = new float[0];
@@ -58,11 +62,20 @@ public final class Gemm {
             return rows;
         }
 
+        float[] row = new float[0];
+
         float[] acc(int n) {
             if (acc.length < n) {
                 acc = new float[n];
             }
             return acc;
+        }
+
+        float[] row(int n) {
+            if (row.length < n) {
+                row = new float[n];
+            }
+            return row;
         }
     }
 
@@ -100,10 +113,19 @@ public final class Gemm {
                     acc[j] = Math.fma(ap, bRowP[j], acc[j]);
                 }
             }
+            // C's row = alpha acc (+ C's row), through acc so that every array is read at index j
             int ci = cOff + i * cRow;
             for (int j = 0; j < n; j++) {
-                c[ci + j] = accumulate ? acc[j] * alpha + c[ci + j] : acc[j] * alpha;
+                acc[j] *= alpha;
             }
+            if (accumulate) {
+                float[] row = packed.row(n);
+                System.arraycopy(c, ci, row, 0, n);
+                for (int j = 0; j < n; j++) {
+                    acc[j] += row[j];
+                }
+            }
+            System.arraycopy(acc, 0, c, ci, n);
         }
     }
 

@@ -3,41 +3,41 @@ package dev.reformer.tensor.kernels;
 import java.util.function.Supplier;
 
 /**
- * Which of its two loops every kernel family runs: the <b>vector kernel</b>, written in the JDK's
- * vector API ({@code jdk.incubator.vector}) over float32 values, or the <b>scalar loop</b>, plain
- * Java over double values, which is also the reference the vector kernels are tested against and
- * the path every float64 tensor takes.
+ * Which loops the float32 kernels run. Every kernel family writes its float32 algorithm twice:
+ * as a <b>vector kernel</b> in the JDK's vector API ({@code jdk.incubator.vector}), and as
+ * <b>plain loops</b> shaped so that the JIT compiles them to SIMD code of its own (arrays read at
+ * one index, short loop bodies). Beside them sits the family's <b>reference</b>, a loop in double
+ * precision that every float64 tensor takes and that the float32 results are tested against.
  *
  * <p>The vector API is an incubator module that the JVM loads only when started with
  * {@code --add-modules jdk.incubator.vector} (the launcher, the tests and the benchmarks do).
- * Without it nothing breaks: float32 tensors run the scalar loops, which are written so that the
- * JIT compiles them to SIMD code of its own (same-index array loops, short bodies), within about
- * 2x of the vector kernels; a one-line notice says so once. {@code -Dreformer.simd=false} chooses
- * the scalar loops with the module loaded, for comparing the two.
+ * Without it nothing breaks: float32 tensors run the plain loops, within about 2x of the vector
+ * kernels (the benchmarks measure it), and a one-line notice says so once.
+ * {@code -Dreformer.simd=false} chooses the plain loops with the module loaded.
  *
- * <p>The choice is made once per kernel call, on the calling thread, and handed to every worker
- * thread the call uses, so {@link #scalar(Supplier)} holds for all the work it wraps.
+ * <p>The choice is made on the calling thread and handed to every worker thread a kernel call
+ * uses ({@link Parallel}), so {@link #plainLoops(Supplier)} holds for all the work it wraps.
  *
  * <pre>{@code
- * Tensor y = x.softmax();                              // vector kernel where the module is loaded
- * Tensor ref = Kernels.scalar(() -> x.softmax());      // the scalar loop, for comparison
+ * Tensor y = x.softmax();                                  // vector kernel where the module is loaded
+ * Tensor same = Kernels.plainLoops(() -> x.softmax());     // the plain loops, for comparison
  * }</pre>
  */
 public final class Kernels {
     private static final boolean AVAILABLE = detect();
-    private static final ThreadLocal<Boolean> FORCE_SCALAR = ThreadLocal.withInitial(() -> false);
+    private static final ThreadLocal<Boolean> FORCE_PLAIN = ThreadLocal.withInitial(() -> false);
     private static volatile boolean noticed;
 
     private Kernels() {
     }
 
-    /** True when float32 kernels called from this thread run their vector loops. */
+    /** True when float32 kernels called from this thread run their vector kernels, false for their plain loops. */
     public static boolean vector() {
         if (!AVAILABLE) {
             notice();
             return false;
         }
-        return !FORCE_SCALAR.get();
+        return !FORCE_PLAIN.get();
     }
 
     /** True when the vector module is loaded (and not switched off), whatever this thread forces. */
@@ -45,30 +45,30 @@ public final class Kernels {
         return AVAILABLE;
     }
 
-    /** Runs {@code work} with every kernel it calls on this thread taking its scalar loop. */
-    public static <T> T scalar(Supplier<T> work) {
-        boolean before = FORCE_SCALAR.get();
-        FORCE_SCALAR.set(true);
+    /** Runs {@code work} with every float32 kernel it calls taking its plain loops. */
+    public static <T> T plainLoops(Supplier<T> work) {
+        boolean before = FORCE_PLAIN.get();
+        FORCE_PLAIN.set(true);
         try {
             return work.get();
         } finally {
-            FORCE_SCALAR.set(before);
+            FORCE_PLAIN.set(before);
         }
     }
 
-    /** Whether this thread asked for the scalar loops (for {@link Parallel}, which hands it to its workers). */
-    static boolean forcedScalar() {
-        return FORCE_SCALAR.get();
+    /** Whether this thread asked for the plain loops (for {@link Parallel}, which hands it to its workers). */
+    static boolean forcedPlain() {
+        return FORCE_PLAIN.get();
     }
 
-    /** Runs {@code work} on this thread with the scalar loops forced or not. */
-    static void runForced(boolean scalar, Runnable work) {
-        boolean before = FORCE_SCALAR.get();
-        FORCE_SCALAR.set(scalar);
+    /** Runs {@code work} on this thread with the plain loops forced or not. */
+    static void runForced(boolean plain, Runnable work) {
+        boolean before = FORCE_PLAIN.get();
+        FORCE_PLAIN.set(plain);
         try {
             work.run();
         } finally {
-            FORCE_SCALAR.set(before);
+            FORCE_PLAIN.set(before);
         }
     }
 
@@ -77,8 +77,8 @@ public final class Kernels {
         if (AVAILABLE) {
             return "vector kernels (" + VectorShape.bits() + "-bit float vectors, jdk.incubator.vector)";
         }
-        return enabledByProperty() ? "scalar loops (the JDK vector module is not loaded; --add-modules jdk.incubator.vector"
-                + " runs the vector kernels)" : "scalar loops (-Dreformer.simd=false)";
+        return enabledByProperty() ? "plain loops (the JDK vector module is not loaded; --add-modules jdk.incubator.vector"
+                + " runs the vector kernels)" : "plain loops (-Dreformer.simd=false)";
     }
 
     private static void notice() {

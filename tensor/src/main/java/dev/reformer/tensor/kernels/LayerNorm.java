@@ -17,7 +17,8 @@ import jdk.incubator.vector.VectorSpecies;
  * </ul>
  * A row is read from memory once: the mean, the variance and the output passes find it in the
  * cache. The parameter gradients are summed per group of rows, then over the groups in order, so
- * they do not depend on the thread count. {@code Functional.layerNormComposed} is the reference.
+ * they do not depend on the thread count. {@code Functional.layerNormComposed} is the reference
+ * the fused op is tested against; float32 runs one algorithm as a vector kernel or as plain loops.
  */
 public final class LayerNorm {
     private LayerNorm() {
@@ -29,6 +30,8 @@ public final class LayerNorm {
             for (int r = 0; r < g.rows; r++) {
                 if (g.vector) {
                     Vector.row(g.f(0), r, n, g.f(1), g.f(2), (float) eps, g.f(3), g.f(4), g.f(5));
+                } else if (g.isFloat) {
+                    row(g.f(0), r, n, g.f(1), g.f(2), (float) eps, g.f(3), g.f(4), g.f(5), g.floatScratch(0, n));
                 } else {
                     row(g.d(0), r, n, g.d(1), g.d(2), eps, g.d(3), g.d(4), g.d(5));
                 }
@@ -45,19 +48,24 @@ public final class LayerNorm {
         pass.run(p -> {
             double[] dg = new double[n];
             double[] db = new double[n];
-            if (p.vector) {
+            if (p.isFloat) {
                 float[] dgf = new float[n];
                 float[] dbf = new float[n];
-                float[] scratch = p.floatScratch(2 * n);
                 for (int r = 0; r < p.rows; r++) {
-                    Vector.rowBackward(p.f(0), r, n, p.f(1)[r], p.f(2)[r], p.f(3), p.f(4), p.f(5), dgf, dbf, scratch);
+                    if (p.vector) {
+                        Vector.rowBackward(p.f(0), r, n, p.f(1)[r], p.f(2)[r], p.f(3), p.f(4), p.f(5), dgf, dbf,
+                                p.floatScratch(0, 2 * n));
+                    } else {
+                        rowBackward(p.f(0), r, n, p.f(1)[r], p.f(2)[r], p.f(3), p.f(4), p.f(5), dgf, dbf,
+                                p.floatScratch(0, n), p.floatScratch(1, n), p.floatScratch(2, n));
+                    }
                 }
                 for (int i = 0; i < n; i++) {
                     dg[i] = dgf[i];
                     db[i] = dbf[i];
                 }
             } else {
-                double[] scratch = p.doubleScratch(2 * n);
+                double[] scratch = p.doubleScratch(0, 2 * n);
                 for (int r = 0; r < p.rows; r++) {
                     rowBackward(p.d(0), r, n, p.d(1)[r], p.d(2)[r], p.d(3), p.d(4), p.d(5), dg, db, scratch);
                 }
@@ -73,11 +81,24 @@ public final class LayerNorm {
                 sumBeta[i] += betaParts[part][i];
             }
         }
-        Memory.writable(dgamma).put(0, sumGamma, 0, n, new float[n]);
-        Memory.writable(dbeta).put(0, sumBeta, 0, n, new float[n]);
+        write(dgamma, sumGamma);
+        write(dbeta, sumBeta);
     }
 
-    // ------------------------------------------------------------------ scalar loops
+    private static void write(Tensor t, double[] values) {
+        Memory m = Memory.writable(t);
+        if (!m.isFloat()) {
+            m.put(0, values, 0, values.length);
+            return;
+        }
+        float[] f = new float[values.length];
+        for (int i = 0; i < f.length; i++) {
+            f[i] = (float) values[i];
+        }
+        m.put(0, f, 0, f.length);
+    }
+
+    // ------------------------------------------------------------------ float64: the reference
 
     /** Row r of x into row r of y, and its mean and rstd. */
     static void row(double[] x, int r, int n, double[] gamma, double[] beta, double eps, double[] y, double[] mean,
@@ -117,7 +138,59 @@ public final class LayerNorm {
         }
     }
 
-    // ------------------------------------------------------------------ vector kernels (float32)
+    // ------------------------------------------------------------------ float32: plain loops
+
+    /**
+     * As {@link Vector#row}, in plain loops over a copy of the row at index 0 of {@code scratch} (n
+     * values): the JIT vectorises a loop only when every array in it is read at one index.
+     */
+    static void row(float[] x, int r, int n, float[] gamma, float[] beta, float eps, float[] y, float[] mean, float[] rstd,
+            float[] scratch) {
+        int at = r * n;
+        float mu = (float) (Reductions.fold(Reductions.Fold.SUM, x, at, n, false) / n);
+        System.arraycopy(x, at, scratch, 0, n);
+        for (int i = 0; i < n; i++) {
+            scratch[i] -= mu;                              // centred, for the variance
+        }
+        float inv = (float) (1.0 / Math.sqrt(Reductions.dot(scratch, 0, scratch, 0, n, false) / n + eps));
+        for (int i = 0; i < n; i++) {
+            scratch[i] = Math.fma(scratch[i] * inv, gamma[i], beta[i]);
+        }
+        System.arraycopy(scratch, 0, y, at, n);
+        mean[r] = mu;
+        rstd[r] = inv;
+    }
+
+    /**
+     * As {@link Vector#rowBackward}, in plain loops over copies of x's and g's rows ({@code xhat}
+     * and {@code gRow}) and {@code gh}, three scratch arrays of n values read at index 0.
+     */
+    static void rowBackward(float[] x, int r, int n, float mean, float inv, float[] gamma, float[] g, float[] dx,
+            float[] dg, float[] db, float[] xhat, float[] gRow, float[] gh) {
+        int at = r * n;
+        System.arraycopy(x, at, xhat, 0, n);
+        System.arraycopy(g, at, gRow, 0, n);
+        for (int i = 0; i < n; i++) {
+            xhat[i] = (xhat[i] - mean) * inv;
+        }
+        for (int i = 0; i < n; i++) {
+            gh[i] = gRow[i] * gamma[i];
+        }
+        for (int i = 0; i < n; i++) {
+            dg[i] = Math.fma(gRow[i], xhat[i], dg[i]);
+        }
+        for (int i = 0; i < n; i++) {
+            db[i] += gRow[i];
+        }
+        float meanGh = (float) (Reductions.fold(Reductions.Fold.SUM, gh, 0, n, false) / n);
+        float meanGhXhat = (float) (Reductions.dot(gh, 0, xhat, 0, n, false) / n);
+        for (int i = 0; i < n; i++) {
+            gh[i] = (gh[i] - meanGh - xhat[i] * meanGhXhat) * inv;
+        }
+        System.arraycopy(gh, 0, dx, at, n);
+    }
+
+    // ------------------------------------------------------------------ float32: vector kernels
 
     static final class Vector {
         private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -128,7 +201,7 @@ public final class LayerNorm {
         static void row(float[] x, int r, int n, float[] gamma, float[] beta, float eps, float[] y, float[] mean,
                 float[] rstd) {
             int at = r * n;
-            float mu = (float) (Reductions.Vector.fold(Reductions.Fold.SUM, x, at, n) / n);
+            float mu = (float) (Reductions.fold(Reductions.Fold.SUM, x, at, n, true) / n);
             FloatVector m = FloatVector.broadcast(F, mu);
             FloatVector acc = FloatVector.zero(F);
             int i = 0;

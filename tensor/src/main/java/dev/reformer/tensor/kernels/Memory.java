@@ -7,9 +7,8 @@ import java.nio.FloatBuffer;
 
 /**
  * A float32 or float64 tensor's dense memory as the kernels read and write it: bulk copies
- * between the off-heap buffer and heap arrays, by element index. The vector kernels take
- * float32 as {@code float[]}; the scalar loops take {@code double[]}, so float32 values are widened
- * on the way in and rounded on the way out, through a {@code float[]} the caller lends.
+ * between the off-heap buffer and heap arrays ({@code float[]} for float32, {@code double[]} for
+ * float64), by element index.
  */
 final class Memory {
     private final FloatBuffer floats;
@@ -39,16 +38,9 @@ final class Memory {
         floats.get(Math.toIntExact(from), dst, at, length);
     }
 
-    /** Elements {@code [from, from + length)} into {@code dst[at ..]} as doubles; float32 passes through {@code staging}. */
-    void get(long from, double[] dst, int at, int length, float[] staging) {
-        if (floats == null) {
-            doubles.get(Math.toIntExact(from), dst, at, length);
-            return;
-        }
-        floats.get(Math.toIntExact(from), staging, 0, length);
-        for (int k = 0; k < length; k++) {
-            dst[at + k] = staging[k];
-        }
+    /** Elements {@code [from, from + length)} into {@code dst[at ..]}; float64 only. */
+    void get(long from, double[] dst, int at, int length) {
+        doubles.get(Math.toIntExact(from), dst, at, length);
     }
 
     /** Element {@code index} as a double. */
@@ -61,15 +53,8 @@ final class Memory {
         floats.put(Math.toIntExact(from), src, at, length);
     }
 
-    /** {@code src[at ..]} into elements {@code [from, from + length)}, rounded through {@code staging} for float32. */
-    void put(long from, double[] src, int at, int length, float[] staging) {
-        if (floats == null) {
-            doubles.put(Math.toIntExact(from), src, at, length);
-            return;
-        }
-        for (int k = 0; k < length; k++) {
-            staging[k] = (float) src[at + k];
-        }
-        floats.put(Math.toIntExact(from), staging, 0, length);
+    /** {@code src[at ..]} into elements {@code [from, from + length)}; float64 only. */
+    void put(long from, double[] src, int at, int length) {
+        doubles.put(Math.toIntExact(from), src, at, length);
     }
 }

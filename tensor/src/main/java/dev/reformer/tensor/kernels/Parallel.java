@@ -10,8 +10,8 @@ import java.util.concurrent.ForkJoinTask;
  *
  * <p>Every kernel that uses this writes disjoint outputs per item and never combines partial
  * results across parts, so its results do not depend on the number of threads. A worker runs its
- * part with the calling thread's kernel path ({@link Kernels#scalar}), so a caller that asks for
- * the scalar loops gets them on every thread.
+ * part with the calling thread's choice of loops ({@link Kernels#plainLoops}), so a caller that
+ * asks for the plain loops gets them on every thread.
  *
  * <p>The thread count is {@code -Dreformer.threads}, else {@code OMP_NUM_THREADS} (the setting
  * ND4J's own loops follow), else the number of processors.
@@ -53,11 +53,11 @@ public final class Parallel {
             return;
         }
         ForkJoinTask<?>[] others = new ForkJoinTask<?>[parts - 1];
-        boolean scalar = Kernels.forcedScalar();
+        boolean plain = Kernels.forcedPlain();
         for (int p = 1; p < parts; p++) {
             int from = (int) ((long) n * p / parts);
             int to = (int) ((long) n * (p + 1) / parts);
-            others[p - 1] = POOL.submit(() -> Kernels.runForced(scalar, () -> body.run(from, to)));
+            others[p - 1] = POOL.submit(() -> Kernels.runForced(plain, () -> body.run(from, to)));
         }
         Throwable failure = null;
         try {

@@ -25,15 +25,17 @@ import java.util.function.LongUnaryOperator;
  * element per row, and a shared operand (a layer norm's gamma) is the whole tensor. So a family's
  * loop reads its operands at one index, which is what the JIT needs to vectorise it.
  *
- * <p>The float32 vector kernels get {@code float[]} arrays; the scalar loops get {@code double[]}
- * (float32 values are widened as they are copied in and rounded as they are copied out). Results
- * do not depend on the thread count: groups are fixed by the shapes, each writes its own memory,
+ * <p>Float32 tensors are copied into {@code float[]} arrays, for the vector kernel where the JDK's
+ * vector module is loaded ({@link Group#vector}) and for the plain float loop elsewhere; float64
+ * tensors into {@code double[]} arrays, for the reference loop. Results do not depend on the
+ * thread count: groups are fixed by the shapes, each writes its own memory,
  * and a family that sums across groups adds the groups' partial results in group order.
  *
  * <pre>{@code
  * Pass.over(rows, n).rows(x).rowsOut(y).run(g -> {
- *     if (g.vector) Vector.softmax(g.f(0), g.f(1), g.rows, g.n);
- *     else softmax(g.d(0), g.d(1), g.rows, g.n);
+ *     if (g.vector) Vector.softmax(g.f(0), g.f(1), g.rows, g.n);       // float32, vector API
+ *     else if (g.isFloat) softmax(g.f(0), g.f(1), g.rows, g.n);        // float32, plain loop
+ *     else softmax(g.d(0), g.d(1), g.rows, g.n);                       // float64, the reference
  * });
  * }</pre>
  */
@@ -137,12 +139,13 @@ final class Pass {
 
     /**
      * One group's operands: inputs in the order they were declared, then outputs. {@link #f} gives
-     * them as floats (vector kernels), {@link #d} as doubles (scalar loops); outputs must be written
-     * in full.
+     * them for float32 tensors, {@link #d} for float64; outputs must be written in full.
      */
     static final class Group {
-        /** True: float32 arrays for the vector kernel; false: double arrays for the scalar loop. */
+        /** True for float32 tensors where the vector module is loaded: the vector kernel runs. */
         final boolean vector;
+        /** True for float32 tensors ({@link #f}), false for float64 ({@link #d}). */
+        final boolean isFloat;
         /** Elements per row. */
         final int n;
         /** This group's index among {@link Pass#groups()}. */
@@ -153,21 +156,21 @@ final class Pass {
         int rows;
         private final float[][] floats;
         private final double[][] doubles;
-        private float[] staging; // float32 values on their way to and from the double arrays
 
-        private Group(boolean vector, int n, int operands) {
+        private Group(boolean isFloat, boolean vector, int n, int operands) {
+            this.isFloat = isFloat;
             this.vector = vector;
             this.n = n;
             this.floats = new float[operands][];
             this.doubles = new double[operands][];
         }
 
-        /** Operand {@code i} as floats (vector kernels only). */
+        /** Operand {@code i} of a float32 pass. */
         float[] f(int i) {
             return floats[i];
         }
 
-        /** Operand {@code i} as doubles (scalar loops only). */
+        /** Operand {@code i} of a float64 pass. */
         double[] d(int i) {
             return doubles[i];
         }
@@ -177,23 +180,23 @@ final class Pass {
             return rows * n;
         }
 
-        private float[] floatScratch;
-        private double[] doubleScratch;
+        private final float[][] floatScratch = new float[4][];
+        private final double[][] doubleScratch = new double[4][];
 
-        /** A float array of at least {@code size} elements, this thread's own, contents arbitrary. */
-        float[] floatScratch(int size) {
-            if (floatScratch == null || floatScratch.length < size) {
-                floatScratch = new float[size];
+        /** Scratch array {@code which} (0 to 3), at least {@code size} floats, this thread's own, contents arbitrary. */
+        float[] floatScratch(int which, int size) {
+            if (floatScratch[which] == null || floatScratch[which].length < size) {
+                floatScratch[which] = new float[size];
             }
-            return floatScratch;
+            return floatScratch[which];
         }
 
-        /** A double array of at least {@code size} elements, this thread's own, contents arbitrary. */
-        double[] doubleScratch(int size) {
-            if (doubleScratch == null || doubleScratch.length < size) {
-                doubleScratch = new double[size];
+        /** Scratch array {@code which} (0 to 3), at least {@code size} doubles, this thread's own, contents arbitrary. */
+        double[] doubleScratch(int which, int size) {
+            if (doubleScratch[which] == null || doubleScratch[which].length < size) {
+                doubleScratch[which] = new double[size];
             }
-            return doubleScratch;
+            return doubleScratch[which];
         }
     }
 
@@ -202,7 +205,8 @@ final class Pass {
         if (rows == 0) {
             return;
         }
-        boolean vector = dtype == DType.FLOAT32 && Kernels.vector();
+        boolean isFloat = dtype == DType.FLOAT32;
+        boolean vector = isFloat && Kernels.vector();
         Memory[] in = new Memory[inputs.size()];
         Memory[] out = new Memory[outputs.size()];
         for (int i = 0; i < in.length; i++) {
@@ -212,7 +216,7 @@ final class Pass {
             out[o] = Memory.writable(outputs.get(o).tensor);
         }
         Parallel.forRange(groups(), PARALLEL_GROUPS, (from, to) -> {
-            Group g = prepare(vector, in);
+            Group g = prepare(isFloat, vector, in);
             for (int index = from; index < to; index++) {
                 g.index = index;
                 g.firstRow = (long) index * rowsPerGroup;
@@ -241,11 +245,10 @@ final class Pass {
     }
 
     /** One thread's arrays; shared and constant broadcast inputs are read here, once. */
-    private Group prepare(boolean vector, Memory[] in) {
+    private Group prepare(boolean isFloat, boolean vector, Memory[] in) {
         int operands = inputs.size() + outputs.size();
-        Group g = new Group(vector, n, operands);
+        Group g = new Group(isFloat, vector, n, operands);
         long rowsHere = Math.min(rowsPerGroup, rows);
-        int largest = 0;
         for (int i = 0; i < operands; i++) {
             Operand o = i < inputs.size() ? inputs.get(i) : outputs.get(i - inputs.size());
             int size = Math.toIntExact(switch (o.kind) {
@@ -253,14 +256,12 @@ final class Pass {
                 case PER_ROW -> rowsHere;
                 case SHARED -> o.tensor.numel();
             });
-            largest = Math.max(largest, size);
-            if (vector) {
+            if (isFloat) {
                 g.floats[i] = new float[size];
             } else {
                 g.doubles[i] = new double[size];
             }
         }
-        g.staging = dtype == DType.FLOAT32 && !vector ? new float[largest] : null;
         g.firstRow = 0;
         g.rows = (int) rowsHere;
         for (int i = 0; i < inputs.size(); i++) {
@@ -275,18 +276,18 @@ final class Pass {
     }
 
     private static void read(Memory m, Group g, int i, long from, int length) {
-        if (g.vector) {
+        if (g.isFloat) {
             m.get(from, g.floats[i], 0, length);
         } else {
-            m.get(from, g.doubles[i], 0, length, g.staging);
+            m.get(from, g.doubles[i], 0, length);
         }
     }
 
     private static void write(Memory m, Group g, int i, long from, int length) {
-        if (g.vector) {
+        if (g.isFloat) {
             m.put(from, g.floats[i], 0, length);
         } else {
-            m.put(from, g.doubles[i], 0, length, g.staging);
+            m.put(from, g.doubles[i], 0, length);
         }
     }
 
@@ -295,13 +296,11 @@ final class Pass {
         for (int r = 0; r < g.rows; r++) {
             long src = o.offset.applyAsLong(g.firstRow + r);
             int at = r * n;
-            if (o.step == 1) {
-                if (g.vector) {
-                    m.get(src, g.floats[i], at, n);
-                } else {
-                    m.get(src, g.doubles[i], at, n, g.staging);
-                }
-            } else if (g.vector) {
+            if (o.step == 1 && g.isFloat) {
+                m.get(src, g.floats[i], at, n);
+            } else if (o.step == 1) {
+                m.get(src, g.doubles[i], at, n);
+            } else if (g.isFloat) {
                 java.util.Arrays.fill(g.floats[i], at, at + n, (float) m.get(src));
             } else {
                 java.util.Arrays.fill(g.doubles[i], at, at + n, m.get(src));

@@ -6,8 +6,9 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@link Gemm}: both loops against a product in double written here, and against each other bit for
- * bit (each element's sum runs along p in order with fused multiply-adds in both), over shapes that
+ * {@link Gemm}: the vector kernel and the plain loop against a product in double written here, and
+ * against each other bit for bit (each element's sum runs along p in order with fused
+ * multiply-adds in both), over shapes that
  * leave row and column tails, with strided and transposed A and with accumulation.
  */
 class GemmTest {
@@ -31,11 +32,11 @@ class GemmTest {
                     float[] vector = start.clone();
                     float[] scalar = start.clone();
                     Gemm.gemm(m, n, k, alpha, a, 3, aRow, aCol, b, 2, n + 5, vector, 4, n + 1, accumulate);
-                    Kernels.scalar(() -> {
+                    Kernels.plainLoops(() -> {
                         Gemm.gemm(m, n, k, alpha, a, 3, aRow, aCol, b, 2, n + 5, scalar, 4, n + 1, accumulate);
                         return null;
                     });
-                    assertThat(vector).as("vector and scalar loops, %dx%dx%d", m, n, k).containsExactly(scalar);
+                    assertThat(vector).as("vector kernel and plain loop, %dx%dx%d", m, n, k).containsExactly(scalar);
                     for (int i = 0; i < m; i++) {
                         for (int j = 0; j < n; j++) {
                             double sum = 0;

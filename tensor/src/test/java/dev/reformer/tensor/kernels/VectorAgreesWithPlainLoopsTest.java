@@ -14,21 +14,21 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * Every kernel family's vector kernel against its scalar loop, on the same inputs in one JVM
- * ({@link Kernels#scalar} forces the scalar loops). Float32: within 1e-6 relative to each output's
- * scale, its largest magnitude (at least 1), which is about 8 float32 ulps of that value: the
- * scalar loop works in double and rounds once, the vector kernel rounds at every step and sums its
- * lanes in another order, so an element that is the small difference of large terms (a sum of
- * normals, a softmax gradient) may differ by more than 8 of its own ulps. Float64: the
- * same bits, since float64 takes the scalar loop on both paths. Shapes are chosen to leave vector
- * tails, to broadcast along every axis pattern and to span several groups and threads.
+ * Every kernel family's float32 vector kernel against its plain loops, on the same inputs in one
+ * JVM ({@link Kernels#plainLoops} forces the plain loops). Both run one algorithm, but sum in
+ * different orders (eight or sixteen lanes against eight or four running sums), so they agree to
+ * within 1e-6 relative to each output's scale, its largest magnitude (at least 1): about 8 float32
+ * ulps of that value, since an element that is the small difference of large terms (a sum of
+ * normals, a softmax gradient) can differ by more of its own ulps. Float64 takes the reference on
+ * both paths: the same bits. Shapes are chosen to leave vector tails, to broadcast along every
+ * axis pattern and to span several groups and threads.
  */
-class VectorAgreesWithScalarTest {
+class VectorAgreesWithPlainLoopsTest {
     private final Generator gen = new Generator(2026);
 
     @BeforeEach
     void needsTheVectorModule() {
-        Assumptions.assumeTrue(Kernels.vectorAvailable(), "the vector module is not loaded: there is only the scalar loop");
+        Assumptions.assumeTrue(Kernels.vectorAvailable(), "the vector module is not loaded: only the plain loops run");
     }
 
     /** One op's outputs, as double arrays. */
@@ -37,14 +37,14 @@ class VectorAgreesWithScalarTest {
 
     private void agree(String family, DType dtype, Tensor[] inputs, Op op) {
         Tensor[] vector = op.apply(inputs);
-        Tensor[] scalar = Kernels.scalar(() -> op.apply(inputs));
-        assertThat(vector).hasSameSizeAs(scalar);
+        Tensor[] plain = Kernels.plainLoops(() -> op.apply(inputs));
+        assertThat(vector).hasSameSizeAs(plain);
         for (int k = 0; k < vector.length; k++) {
             double[] v = vector[k].toDoubleArray();
-            double[] s = scalar[k].toDoubleArray();
+            double[] s = plain[k].toDoubleArray();
             assertThat(v).as("%s output %d", family, k).hasSameSizeAs(s);
             if (dtype == DType.FLOAT64) {
-                assertThat(v).as("%s float64 output %d: the same scalar loop on both paths", family, k).containsExactly(s);
+                assertThat(v).as("%s float64 output %d: the reference on both paths", family, k).containsExactly(s);
                 continue;
             }
             double scale = 1;
@@ -57,7 +57,7 @@ class VectorAgreesWithScalarTest {
                     continue;
                 }
                 double tol = 1e-6 * scale;
-                assertThat(Math.abs(v[i] - s[i])).as("%s output %d element %d: vector %s, scalar %s", family, k, i, v[i], s[i])
+                assertThat(Math.abs(v[i] - s[i])).as("%s output %d element %d: vector %s, plain %s", family, k, i, v[i], s[i])
                         .isLessThanOrEqualTo(tol);
             }
         }
