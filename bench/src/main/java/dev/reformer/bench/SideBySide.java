@@ -103,8 +103,9 @@ public final class SideBySide {
         String java = ProcessHandle.current().info().command().orElse("java");
         String classpath = System.getProperty("java.class.path");
         String main = config.equals("primitives") ? PrimitivesRunner.class.getName() : StepRunner.class.getName();
-        List<String> command = new ArrayList<>(List.of(java, "--add-modules", "jdk.incubator.vector", "-Xmn64m", "-Xmx1g", "-cp",
-                classpath, main));
+        List<String> command = new ArrayList<>(List.of(java));
+        command.addAll(dev.reformer.benchmark.LaunchOptions.launcher());
+        command.addAll(List.of("-cp", classpath, main));
         if (!config.equals("primitives")) {
             command.add(config);
         }

@@ -3,6 +3,7 @@ package dev.reformer.attention;
 import dev.reformer.tensor.ScratchArrays;
 import dev.reformer.tensor.kernels.Gemm;
 import dev.reformer.tensor.kernels.Kernels;
+import dev.reformer.tensor.kernels.VectorLanes;
 import dev.reformer.tensor.kernels.Parallel;
 import dev.reformer.tensor.kernels.Softmax;
 import java.nio.FloatBuffer;
@@ -10,7 +11,6 @@ import java.util.ArrayList;
 import java.util.List;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -421,7 +421,7 @@ final class ChunkedAttentionKernel {
             for (; e < F.loopBound(d); e += F.length()) {
                 acc = FloatVector.fromArray(F, dOut, row + e).fma(FloatVector.fromArray(F, out, row + e), acc);
             }
-            float delta = acc.reduceLanes(VectorOperators.ADD);
+            float delta = VectorLanes.sum(acc);
             for (; e < d; e++) {
                 delta += dOut[row + e] * out[row + e];
             }

@@ -1,8 +1,8 @@
 package dev.reformer.attention;
 
 import dev.reformer.tensor.kernels.Kernels;
+import dev.reformer.tensor.kernels.VectorLanes;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -60,7 +60,7 @@ final class KeyNormalization {
                 FloatVector v = FloatVector.fromArray(F, x, at + e);
                 acc = v.fma(v, acc);
             }
-            double squared = acc.reduceLanes(VectorOperators.ADD);
+            double squared = VectorLanes.sum(acc);
             for (; e < d; e++) {
                 squared += (double) x[at + e] * x[at + e];
             }

@@ -29,9 +29,10 @@ public final class ChildRun {
     /** The same, handing the child process to {@code started} as it starts (so that a caller can stop it). */
     public static ObjectNode run(BenchConfig c, int runs, double warmupSeconds, java.util.function.Consumer<Process> started)
             throws IOException, InterruptedException {
-        List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--add-modules", "jdk.incubator.vector", "-Xmn64m", "-Xmx1g", "-cp", System.getProperty("java.class.path"),
-                "dev.reformer.benchmark.BenchChild", c.toJson(), Integer.toString(runs), Double.toString(warmupSeconds));
+        List<String> cmd = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        cmd.addAll(LaunchOptions.launcher());
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.reformer.benchmark.BenchChild", c.toJson(),
+                Integer.toString(runs), Double.toString(warmupSeconds)));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         started.accept(p);
         String result = null;

@@ -224,8 +224,11 @@ class TrainCommandTest {
     }
 
     private List<String> childJvm(String... args) {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--add-modules", "jdk.incubator.vector", "-cp", System.getProperty("java.class.path"), Main.class.getName()));
+        // the children run the loops this JVM runs, so their numbers can be compared with ours
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        cmd.addAll(dev.reformer.tensor.kernels.Kernels.jvmOptions());
+        cmd.addAll(dev.reformer.benchmark.LaunchOptions.quiet(Runtime.version().feature()));
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName()));
         cmd.addAll(Arrays.asList(args));
         return cmd;
     }

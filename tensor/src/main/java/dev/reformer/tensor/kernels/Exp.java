@@ -177,7 +177,7 @@ public final class Exp {
                 sum = sum.add(e);
                 e.intoArray(y, at + i);
             }
-            return sum.reduceLanes(VectorOperators.ADD) + (i < n ? plain(x, at + i, n - i, shift, y) : 0);
+            return VectorLanes.sum(sum) + (i < n ? plain(x, at + i, n - i, shift, y) : 0);
         }
     }
 }

@@ -72,6 +72,17 @@ public final class Kernels {
         }
     }
 
+    /**
+     * The JVM options that give a child process this JVM's choice of loops: the vector module where
+     * it is loaded here, else nothing (or {@code -Dreformer.simd=false} where it was switched off).
+     */
+    public static java.util.List<String> jvmOptions() {
+        if (AVAILABLE) {
+            return java.util.List.of("--add-modules", "jdk.incubator.vector");
+        }
+        return enabledByProperty() ? java.util.List.of() : java.util.List.of("-Dreformer.simd=false");
+    }
+
     /** One line saying which loops run and why, for logs and {@code --version}. */
     public static String describe() {
         if (AVAILABLE) {

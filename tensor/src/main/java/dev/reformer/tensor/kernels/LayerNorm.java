@@ -2,7 +2,6 @@ package dev.reformer.tensor.kernels;
 
 import dev.reformer.tensor.Tensor;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -209,7 +208,7 @@ public final class LayerNorm {
                 FloatVector c = FloatVector.fromArray(F, x, at + i).sub(m);
                 acc = c.fma(c, acc);
             }
-            double squares = acc.reduceLanes(VectorOperators.ADD);
+            double squares = VectorLanes.sum(acc);
             for (; i < n; i++) {
                 float c = x[at + i] - mu;
                 squares += c * c;
@@ -247,8 +246,8 @@ public final class LayerNorm {
                 gv.fma(h, FloatVector.fromArray(F, dg, i)).intoArray(dg, i);
                 gv.add(FloatVector.fromArray(F, db, i)).intoArray(db, i);
             }
-            double sg = sumGh.reduceLanes(VectorOperators.ADD);
-            double sgh = sumGhXhat.reduceLanes(VectorOperators.ADD);
+            double sg = VectorLanes.sum(sumGh);
+            double sgh = VectorLanes.sum(sumGhXhat);
             for (; i < n; i++) {
                 float h = (x[at + i] - mean) * inv;
                 float gh = g[at + i] * gamma[i];

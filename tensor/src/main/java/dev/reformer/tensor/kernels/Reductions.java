@@ -322,7 +322,7 @@ public final class Reductions {
                 for (; i < F.loopBound(n); i += F.length()) {
                     acc = acc.add(FloatVector.fromArray(F, x, at + i));
                 }
-                result = acc.reduceLanes(VectorOperators.ADD);
+                result = VectorLanes.sum(acc);
                 for (; i < n; i++) {
                     result += x[at + i];
                 }
@@ -345,7 +345,7 @@ public final class Reductions {
             for (; i < F.loopBound(n); i += F.length()) {
                 acc = FloatVector.fromArray(F, a, ai + i).fma(FloatVector.fromArray(F, b, bi + i), acc);
             }
-            double sum = acc.reduceLanes(VectorOperators.ADD);
+            double sum = VectorLanes.sum(acc);
             for (; i < n; i++) {
                 sum += a[ai + i] * b[bi + i];
             }

@@ -126,9 +126,7 @@ class ExpTest {
         }
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
         List<String> command = new ArrayList<>(List.of(java.toString(), "-Xint"));
-        if (Kernels.vectorAvailable()) {
-            command.addAll(List.of("--add-modules", "jdk.incubator.vector"));
-        }
+        command.addAll(Kernels.jvmOptions());
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), ExpTest.class.getName()));
         Process child = new ProcessBuilder(command)
                 .redirectError(ProcessBuilder.Redirect.DISCARD).start();
