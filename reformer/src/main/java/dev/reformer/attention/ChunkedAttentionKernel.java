@@ -10,7 +10,8 @@ import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -250,13 +251,13 @@ final class ChunkedAttentionKernel {
         final double[] dLse;      // (S*C) backward only
         final float[] logits;     // (C, W) one chunk's logits, then weights
         final float[] dLogits;    // (C, W) backward only
-        final boolean[] isDot;    // (C, W)
+        final int[] masked;       // (C, W) 1 where the logit was masked
         final float[] o;          // (C, D)
         final double[] lse;       // (C)
 
         Segment(ChunkedAttentionProblem pb) {
             this.pb = pb;
-            this.masks = new PositionMasks(pb.spec());
+            this.masks = new PositionMasks(pb);
             this.c = pb.spec().chunkLength();
             this.w = pb.spec().window();
             this.d = pb.dim();
@@ -274,7 +275,7 @@ final class ChunkedAttentionKernel {
             dLse = new double[SEGMENT * c];
             logits = new float[c * w];
             dLogits = new float[c * w];
-            isDot = new boolean[c * w];
+            masked = new int[c * w];
             o = new float[c * d];
             lse = new double[c];
         }
@@ -359,7 +360,7 @@ final class ChunkedAttentionKernel {
             int windowStart = windowRow(chunk);
             for (int i = 0; i < c; i++) {
                 int t = queryItem[core(chunk, i)] % pb.length();
-                masks.apply(logits, isDot, i * w, w, t, keyPosition, blocked, windowStart);
+                masks.apply(logits, masked, i * w, w, t, keyPosition, blocked, windowStart);
                 if (slotOf != null) {
                     for (int j = 0; j < w; j++) {
                         logits[i * w + j] -= (float) Math.log(pb.duplicateCount(slotOf, row, t, keyPosition[windowStart + j]));
@@ -378,7 +379,7 @@ final class ChunkedAttentionKernel {
             for (int i = 0; i < c; i++) {
                 int at = (core + i) * d;
                 if (Kernels.vector()) {
-                    Vector.logitGradientRow(dOut, out, at, d, dLse[core + i], logits, dLogits, isDot, i * w, w);
+                    Vector.logitGradientRow(dOut, out, at, d, dLse[core + i], logits, dLogits, masked, i * w, w);
                     continue;
                 }
                 float delta = 0;
@@ -387,7 +388,7 @@ final class ChunkedAttentionKernel {
                 }
                 float shift = (float) (dLse[core + i] - delta);
                 for (int j = i * w; j < (i + 1) * w; j++) {
-                    dLogits[j] = isDot[j] ? logits[j] * (dLogits[j] + shift) : 0f;
+                    dLogits[j] = masked[j] == 0 ? logits[j] * (dLogits[j] + shift) : 0f;
                 }
             }
         }
@@ -396,6 +397,7 @@ final class ChunkedAttentionKernel {
     /** The vector forms of this kernel's own row steps. */
     private static final class Vector {
         private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+        private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED; // as many lanes as F
 
         private Vector() {
         }
@@ -415,7 +417,7 @@ final class ChunkedAttentionKernel {
          * logits (P) and their gradients (dP in, dS out), zero where the logit was masked.
          */
         static void logitGradientRow(float[] dOut, float[] out, int row, int d, double dLse, float[] logits,
-                float[] dLogits, boolean[] isDot, int at, int w) {
+                float[] dLogits, int[] masked, int at, int w) {
             FloatVector acc = FloatVector.zero(F);
             int e = 0;
             for (; e < F.loopBound(d); e += F.length()) {
@@ -429,12 +431,14 @@ final class ChunkedAttentionKernel {
             int j = 0;
             for (; j < F.loopBound(w); j += F.length()) {
                 int k = at + j;
-                FloatVector.fromArray(F, logits, k).mul(FloatVector.fromArray(F, dLogits, k).add(shift))
-                        .blend(0f, VectorMask.fromArray(F, isDot, k).not()).intoArray(dLogits, k);
+                // zeroed on the bits where masked: an int compare and blend, no mask cast (see PositionMasks)
+                FloatVector.fromArray(F, logits, k).mul(FloatVector.fromArray(F, dLogits, k).add(shift)).viewAsIntegralLanes()
+                        .blend(0, IntVector.fromArray(I, masked, k).compare(VectorOperators.NE, 0)).viewAsFloatingLanes()
+                        .intoArray(dLogits, k);
             }
             for (; j < w; j++) {
                 int k = at + j;
-                dLogits[k] = isDot[k] ? logits[k] * (dLogits[k] + shift.lane(0)) : 0f;
+                dLogits[k] = masked[k] == 0 ? logits[k] * (dLogits[k] + shift.lane(0)) : 0f;
             }
         }
     }

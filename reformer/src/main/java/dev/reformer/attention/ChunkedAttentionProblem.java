@@ -64,6 +64,11 @@ public record ChunkedAttentionProblem(ChunkedAttentionSpec spec, int rows, int l
         return padding != null && padding[row * length + position];
     }
 
+    /** Whether any position is padding (null padding: none). */
+    boolean hasPadding() {
+        return padding != null;
+    }
+
     /**
      * What replaces the logit of query position t and key position p, or NaN when the logit is
      * the scaled dot product (the only case that carries a gradient to q and k).

@@ -9,7 +9,8 @@ import dev.reformer.tensor.kernels.Reductions;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -287,7 +288,7 @@ final class FlashAttentionKernel {
         final int[] blocked = new int[KEY_BLOCK];
         final float[] s = new float[QUERY_BLOCK * KEY_BLOCK];   // logits, then weights
         final float[] ds = new float[QUERY_BLOCK * KEY_BLOCK];  // dP, then dS
-        final boolean[] isDot = new boolean[QUERY_BLOCK * KEY_BLOCK];
+        final int[] masked = new int[QUERY_BLOCK * KEY_BLOCK];
         final float[] m = new float[QUERY_BLOCK];
         final double[] l = new double[QUERY_BLOCK];
         final float[] acc;
@@ -296,7 +297,7 @@ final class FlashAttentionKernel {
 
         Tile(ChunkedAttentionProblem pb) {
             this.pb = pb;
-            this.masks = new PositionMasks(pb.spec());
+            this.masks = new PositionMasks(pb);
             this.d = pb.dim();
             this.acc = new float[QUERY_BLOCK * d];
             this.queryRows = new float[QUERY_BLOCK * d];
@@ -331,7 +332,7 @@ final class FlashAttentionKernel {
                 blocked[j] = pb.padded(row, j0 + j) ? 1 : 0;
             }
             for (int i = 0; i < n; i++) {
-                masks.apply(s, isDot, i * KEY_BLOCK, cols, i0 + i, keyPositions, blocked, 0);
+                masks.apply(s, masked, i * KEY_BLOCK, cols, i0 + i, keyPositions, blocked, 0);
             }
         }
 
@@ -370,11 +371,11 @@ final class FlashAttentionKernel {
             for (int i = 0; i < n; i++) {
                 int at = i * KEY_BLOCK;
                 if (Kernels.vector()) {
-                    Vector.logitGradientRow(s, ds, isDot, at, cols, -delta[first + i]);
+                    Vector.logitGradientRow(s, ds, masked, at, cols, -delta[first + i]);
                     continue;
                 }
                 for (int j = at; j < at + cols; j++) {
-                    ds[j] = isDot[j] ? s[j] * (ds[j] - delta[first + i]) : 0f;
+                    ds[j] = masked[j] == 0 ? s[j] * (ds[j] - delta[first + i]) : 0f;
                 }
             }
         }
@@ -383,20 +384,22 @@ final class FlashAttentionKernel {
     /** The vector form of this kernel's own row step. */
     private static final class Vector {
         private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+        private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED; // as many lanes as F
 
         private Vector() {
         }
 
         /** {@code ds = p (ds + shift)} over {@code [at, at + cols)}, zero where the logit was masked. */
-        static void logitGradientRow(float[] p, float[] ds, boolean[] isDot, int at, int cols, float shift) {
+        static void logitGradientRow(float[] p, float[] ds, int[] masked, int at, int cols, float shift) {
             FloatVector sh = FloatVector.broadcast(F, shift);
             int j = 0;
             for (; j < F.loopBound(cols); j += F.length()) {
-                FloatVector.fromArray(F, p, at + j).mul(FloatVector.fromArray(F, ds, at + j).add(sh))
-                        .blend(0f, VectorMask.fromArray(F, isDot, at + j).not()).intoArray(ds, at + j);
+                FloatVector.fromArray(F, p, at + j).mul(FloatVector.fromArray(F, ds, at + j).add(sh)).viewAsIntegralLanes()
+                        .blend(0, IntVector.fromArray(I, masked, at + j).compare(VectorOperators.NE, 0)).viewAsFloatingLanes()
+                        .intoArray(ds, at + j);
             }
             for (; j < cols; j++) {
-                ds[at + j] = isDot[at + j] ? p[at + j] * (ds[at + j] + shift) : 0f;
+                ds[at + j] = masked[at + j] == 0 ? p[at + j] * (ds[at + j] + shift) : 0f;
             }
         }
     }

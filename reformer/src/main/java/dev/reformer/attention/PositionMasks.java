@@ -12,41 +12,50 @@ import jdk.incubator.vector.VectorSpecies;
  * positions (what {@link ChunkedAttentionProblem#maskedLogit} says one logit at a time): the
  * self-mask value where the key is the query's own position (shared QK), else FORBIDDEN where it
  * comes later (causal) or is blocked (padding, or past an end of a non-cyclic sequence); the rest
- * stay dot products, the only logits that carry gradients to q and k, which {@code isDot} records.
+ * stay dot products, the only logits that carry gradients to q and k; {@code masked} records the
+ * others (1 where a logit was replaced, 0 where it is a dot product), as ints, which vector code
+ * stores and loads directly.
  * Shared by the chunked and the flash kernels; a plain loop beside a vector form.
  */
 final class PositionMasks {
     private final boolean shared;
     private final boolean causal;
+    private final boolean mayBlock;
     private final float self;
     private final float forbidden = (float) ChunkedAttentionProblem.FORBIDDEN;
 
-    PositionMasks(ChunkedAttentionSpec spec) {
+    PositionMasks(ChunkedAttentionProblem pb) {
+        ChunkedAttentionSpec spec = pb.spec();
         this.shared = spec.sharedQk();
         this.causal = spec.causal();
+        this.mayBlock = pb.hasPadding() || !spec.cyclic();
         this.self = (float) spec.selfMaskValue();
     }
 
     /**
      * Masks {@code logits[at .. at + n)} for query position t against the keys at
      * {@code keyPosition[keys .. keys + n)} whose {@code blocked} flags are 1 where barred, and
-     * writes {@code isDot[at .. at + n)}.
+     * writes {@code masked[at .. at + n)}.
      */
-    void apply(float[] logits, boolean[] isDot, int at, int n, int t, int[] keyPosition, int[] blocked, int keys) {
+    void apply(float[] logits, int[] masked, int at, int n, int t, int[] keyPosition, int[] blocked, int keys) {
+        if (!shared && !causal && !mayBlock) {
+            java.util.Arrays.fill(masked, at, at + n, 0); // nothing to mask: every logit is a dot product
+            return;
+        }
         int j = 0;
         if (Kernels.vector()) {
-            j = Vector.apply(shared, causal, self, forbidden, logits, isDot, at, n, t, keyPosition, blocked, keys);
+            j = Vector.apply(shared, causal, self, forbidden, logits, masked, at, n, t, keyPosition, blocked, keys);
         }
         for (; j < n; j++) {
             int p = keyPosition[keys + j];
             if (shared && p == t) {
                 logits[at + j] = self;
-                isDot[at + j] = false;
+                masked[at + j] = 1;
             } else if (blocked[keys + j] != 0 || (causal && p > t)) {
                 logits[at + j] = forbidden;
-                isDot[at + j] = false;
+                masked[at + j] = 1;
             } else {
-                isDot[at + j] = true;
+                masked[at + j] = 0;
             }
         }
     }
@@ -59,21 +68,34 @@ final class PositionMasks {
         private Vector() {
         }
 
-        static int apply(boolean shared, boolean causal, float self, float forbidden, float[] logits, boolean[] isDot,
+        static int apply(boolean shared, boolean causal, float self, float forbidden, float[] logits, int[] maskedOut,
                 int at, int n, int t, int[] keyPosition, int[] blocked, int keys) {
+            // Masked in the integer domain, on the logits' bits, with blends only: casting the
+            // comparisons' masks to float lanes (4% of a training step) and combining masks with
+            // or/not (6%), or storing them into booleans (4%), ran as slow library calls on JDK 17;
+            // blends, compares and int stores do not.
             IntVector query = IntVector.broadcast(I, t);
+            IntVector zero = IntVector.zero(I);
+            int selfBits = Float.floatToRawIntBits(self);
+            int forbiddenBits = Float.floatToRawIntBits(forbidden);
             int j = 0;
             for (; j < I.loopBound(n); j += I.length()) {
                 IntVector key = IntVector.fromArray(I, keyPosition, keys + j);
-                VectorMask<Integer> isSelf = shared ? key.eq(query) : I.maskAll(false);
                 VectorMask<Integer> barred = IntVector.fromArray(I, blocked, keys + j).compare(VectorOperators.NE, 0);
+                IntVector bits = FloatVector.fromArray(F, logits, at + j).viewAsIntegralLanes().blend(forbiddenBits, barred);
+                IntVector masked = zero.blend(1, barred);                 // 1 where the logit is not a dot product
                 if (causal) {
-                    barred = barred.or(key.compare(VectorOperators.GT, query));
+                    VectorMask<Integer> later = key.compare(VectorOperators.GT, query);
+                    bits = bits.blend(forbiddenBits, later);
+                    masked = masked.blend(1, later);
                 }
-                barred = barred.andNot(isSelf);
-                FloatVector.fromArray(F, logits, at + j).blend(forbidden, barred.cast(F)).blend(self, isSelf.cast(F))
-                        .intoArray(logits, at + j);
-                isSelf.or(barred).not().cast(F).intoArray(isDot, at + j);
+                if (shared) {
+                    VectorMask<Integer> isSelf = key.eq(query);              // the self value wins over the rest
+                    bits = bits.blend(selfBits, isSelf);
+                    masked = masked.blend(1, isSelf);
+                }
+                bits.viewAsFloatingLanes().intoArray(logits, at + j);
+                masked.intoArray(maskedOut, at + j);
             }
             return j;
         }

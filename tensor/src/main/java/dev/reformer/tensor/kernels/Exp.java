@@ -155,24 +155,41 @@ public final class Exp {
         /** As {@link Exp#expShifted(float[], int, int, float, float[])}; lanes' partial sums added in double, the tail by the plain loops. */
         static double expShifted(float[] x, int at, int n, float shift, float[] y) {
             FloatVector s = FloatVector.broadcast(F, shift);
+            FloatVector low = FloatVector.broadcast(F, LOW);
+            FloatVector high = FloatVector.broadcast(F, HIGH);
+            FloatVector log2e = FloatVector.broadcast(F, LOG2E);
+            FloatVector round = FloatVector.broadcast(F, ROUND);
+            FloatVector ln2Hi = FloatVector.broadcast(F, -LN2_HI);
+            FloatVector ln2Lo = FloatVector.broadcast(F, -LN2_LO);
+            FloatVector p0 = FloatVector.broadcast(F, P0);
+            FloatVector p1 = FloatVector.broadcast(F, P1);
+            FloatVector p2 = FloatVector.broadcast(F, P2);
+            FloatVector p3 = FloatVector.broadcast(F, P3);
+            FloatVector p4 = FloatVector.broadcast(F, P4);
+            FloatVector p5 = FloatVector.broadcast(F, P5);
+            FloatVector one = FloatVector.broadcast(F, 1f);
             FloatVector sum = FloatVector.zero(F);
             int i = 0;
             for (; i < F.loopBound(n); i += F.length()) {
-                FloatVector v = FloatVector.fromArray(F, x, at + i).sub(s).max(LOW).min(HIGH);
-                FloatVector t = v.fma(LOG2E, ROUND);
-                FloatVector k = t.sub(ROUND);
-                FloatVector r = k.fma(FloatVector.broadcast(F, -LN2_HI), v);
-                r = k.fma(FloatVector.broadcast(F, -LN2_LO), r);
-                FloatVector p = r.fma(P0, P1);
-                p = p.fma(r, FloatVector.broadcast(F, P2));
-                p = p.fma(r, FloatVector.broadcast(F, P3));
-                p = p.fma(r, FloatVector.broadcast(F, P4));
-                p = p.fma(r, FloatVector.broadcast(F, P5));
-                FloatVector er = p.fma(r.mul(r), r).add(1f);
-                IntVector kBits = t.viewAsIntegralLanes().reinterpretAsInts().sub(ROUND_BITS);
+                // clamped by compare and blend: what Math.max and min give for every input, NaN
+                // included, in half the instructions of the vector API's max and min
+                FloatVector v = FloatVector.fromArray(F, x, at + i).sub(s);
+                v = v.blend(low, v.lt(low));
+                v = v.blend(high, v.compare(VectorOperators.GT, high));
+                FloatVector t = v.fma(log2e, round);
+                FloatVector k = t.sub(round);
+                FloatVector r = k.fma(ln2Hi, v);
+                r = k.fma(ln2Lo, r);
+                FloatVector p = r.fma(p0, p1);
+                p = p.fma(r, p2);
+                p = p.fma(r, p3);
+                p = p.fma(r, p4);
+                p = p.fma(r, p5);
+                FloatVector er = p.fma(r.mul(r), r).add(one);
+                IntVector kBits = t.viewAsIntegralLanes().sub(ROUND_BITS);
                 IntVector half = kBits.lanewise(VectorOperators.ASHR, 1);
-                FloatVector scale1 = half.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-                FloatVector scale2 = kBits.sub(half).add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+                FloatVector scale1 = half.add(127).lanewise(VectorOperators.LSHL, 23).viewAsFloatingLanes();
+                FloatVector scale2 = kBits.sub(half).add(127).lanewise(VectorOperators.LSHL, 23).viewAsFloatingLanes();
                 FloatVector e = er.mul(scale1).mul(scale2);
                 sum = sum.add(e);
                 e.intoArray(y, at + i);
