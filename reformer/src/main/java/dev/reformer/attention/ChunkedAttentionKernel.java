@@ -423,7 +423,9 @@ final class ChunkedAttentionKernel {
             for (; e < F.loopBound(d); e += F.length()) {
                 acc = FloatVector.fromArray(F, dOut, row + e).fma(FloatVector.fromArray(F, out, row + e), acc);
             }
-            float delta = VectorLanes.sum(acc);
+            float[] lanes = VectorLanes.scratch();
+            acc.intoArray(lanes, 0);
+            float delta = VectorLanes.sum(lanes, F.length());
             for (; e < d; e++) {
                 delta += dOut[row + e] * out[row + e];
             }

@@ -45,8 +45,7 @@ final class FlashAttention extends CustomFunction {
         long[] shape = q.shape();
         if (floatKernel(q.dtype())) {
             Tensor y = Tensor.empty(q.dtype(), shape);
-            FlashAttentionKernel.Stats stats = FlashAttentionKernel.forward(problem, q.floats(),
-                    k == null ? null : k.floats(), v.floats(), y.writableFloats());
+            FlashAttentionKernel.Stats stats = FlashAttentionKernel.forward(problem, q, k, v, y);
             saveForBackward(y);
             saveOwnedForBackward(Tensor.of(stats.max(), problem.rows(), problem.length()),
                     Tensor.of(stats.logSum(), problem.rows(), problem.length()));
@@ -73,12 +72,11 @@ final class FlashAttention extends CustomFunction {
         long[] shape = q.shape();
         if (floatKernel(q.dtype())) {
             FlashAttentionKernel.Stats stats = new FlashAttentionKernel.Stats(saved(inputs + 1).toFloatArray(),
-                    saved(inputs + 2).toDoubleArray());
+                    saved(inputs + 2).toFloatArray());
             Tensor dq = Tensor.empty(q.dtype(), shape);
             Tensor dk = shared ? null : Tensor.empty(q.dtype(), shape);
             Tensor dv = Tensor.empty(q.dtype(), shape);
-            FlashAttentionKernel.backward(problem, q.floats(), k == null ? null : k.floats(), v.floats(), y.floats(),
-                    g.floats(), stats, dq.writableFloats(), dk == null ? null : dk.writableFloats(), dv.writableFloats());
+            FlashAttentionKernel.backward(problem, q, k, v, y, g, stats, dq, dk, dv);
             return grads(dq, dk, dv);
         }
         ChunkedAttentionReference.Grads grads = ChunkedAttentionReference.backward(problem, q.toDoubleArray(),

@@ -60,7 +60,9 @@ final class KeyNormalization {
                 FloatVector v = FloatVector.fromArray(F, x, at + e);
                 acc = v.fma(v, acc);
             }
-            double squared = VectorLanes.sum(acc);
+            float[] lanes = VectorLanes.scratch();
+            acc.intoArray(lanes, 0);
+            double squared = VectorLanes.sum(lanes, F.length());
             for (; e < d; e++) {
                 squared += (double) x[at + e] * x[at + e];
             }

@@ -28,7 +28,8 @@ final class PositionMasks {
         ChunkedAttentionSpec spec = pb.spec();
         this.shared = spec.sharedQk();
         this.causal = spec.causal();
-        this.mayBlock = pb.hasPadding() || !spec.cyclic();
+        // keys are blocked only by padding, or by windows that run past an end of a non-cyclic sequence
+        this.mayBlock = pb.hasPadding() || (!spec.cyclic() && spec.chunksBefore() + spec.chunksAfter() > 0);
         this.self = (float) spec.selfMaskValue();
     }
 

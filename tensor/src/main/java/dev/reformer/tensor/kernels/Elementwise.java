@@ -217,61 +217,108 @@ public final class Elementwise {
         private Vector() {
         }
 
-        /** log and tanh are the plain loops' {@code Math} calls: the vector API's give other bits in other JIT tiers (see {@link Exp}). */
+        /**
+         * One method per op (see {@link Reductions.Vector} for why the op is not chosen inside a
+         * vector loop); log and tanh are the plain loops' {@code Math} calls: the vector API's give
+         * other bits in other JIT tiers (see {@link Exp}).
+         */
         static void unary(Unary op, float[] x, float[] y, int n) {
-            int i = 0;
             switch (op) {
-                case NEG -> {
-                    for (; i < F.loopBound(n); i += F.length()) {
-                        FloatVector.fromArray(F, x, i).neg().intoArray(y, i);
-                    }
-                    for (; i < n; i++) {
-                        y[i] = -x[i];
-                    }
-                }
+                case NEG -> neg(x, y, n);
                 case EXP -> Exp.Vector.expShifted(x, 0, n, 0f, y);
                 case LOG, TANH -> Elementwise.unary(op, x, y, n);
-                case SQRT -> {
-                    for (; i < F.loopBound(n); i += F.length()) {
-                        FloatVector.fromArray(F, x, i).sqrt().intoArray(y, i);
-                    }
-                    for (; i < n; i++) {
-                        y[i] = (float) Math.sqrt(x[i]);
-                    }
-                }
-                case RELU -> {
-                    for (; i < F.loopBound(n); i += F.length()) {
-                        FloatVector.fromArray(F, x, i).max(0f).intoArray(y, i);
-                    }
-                    for (; i < n; i++) {
-                        y[i] = Math.max(x[i], 0f);
-                    }
-                }
+                case SQRT -> sqrt(x, y, n);
+                case RELU -> relu(x, y, n);
+            }
+        }
+
+        static void neg(float[] x, float[] y, int n) {
+            int i = 0;
+            for (; i < F.loopBound(n); i += F.length()) {
+                FloatVector.fromArray(F, x, i).neg().intoArray(y, i);
+            }
+            for (; i < n; i++) {
+                y[i] = -x[i];
+            }
+        }
+
+        static void sqrt(float[] x, float[] y, int n) {
+            int i = 0;
+            for (; i < F.loopBound(n); i += F.length()) {
+                FloatVector.fromArray(F, x, i).sqrt().intoArray(y, i);
+            }
+            for (; i < n; i++) {
+                y[i] = (float) Math.sqrt(x[i]);
+            }
+        }
+
+        static void relu(float[] x, float[] y, int n) {
+            int i = 0;
+            for (; i < F.loopBound(n); i += F.length()) {
+                FloatVector.fromArray(F, x, i).max(0f).intoArray(y, i);
+            }
+            for (; i < n; i++) {
+                y[i] = Math.max(x[i], 0f);
             }
         }
 
         static void binary(Binary op, float[] a, float[] b, float[] out, int n) {
+            switch (op) {
+                case ADD -> add(a, b, out, n);
+                case SUB -> sub(a, b, out, n);
+                case MUL -> mul(a, b, out, n);
+                case DIV -> div(a, b, out, n);
+                case MAXIMUM -> max(a, b, out, n);
+            }
+        }
+
+        static void add(float[] a, float[] b, float[] out, int n) {
             int i = 0;
             for (; i < F.loopBound(n); i += F.length()) {
-                FloatVector x = FloatVector.fromArray(F, a, i);
-                FloatVector y = FloatVector.fromArray(F, b, i);
-                FloatVector r = switch (op) {
-                    case ADD -> x.add(y);
-                    case SUB -> x.sub(y);
-                    case MUL -> x.mul(y);
-                    case DIV -> x.div(y);
-                    case MAXIMUM -> x.max(y);
-                };
-                r.intoArray(out, i);
+                FloatVector.fromArray(F, a, i).add(FloatVector.fromArray(F, b, i)).intoArray(out, i);
             }
             for (; i < n; i++) {
-                out[i] = switch (op) {
-                    case ADD -> a[i] + b[i];
-                    case SUB -> a[i] - b[i];
-                    case MUL -> a[i] * b[i];
-                    case DIV -> a[i] / b[i];
-                    case MAXIMUM -> Math.max(a[i], b[i]);
-                };
+                out[i] = a[i] + b[i];
+            }
+        }
+
+        static void sub(float[] a, float[] b, float[] out, int n) {
+            int i = 0;
+            for (; i < F.loopBound(n); i += F.length()) {
+                FloatVector.fromArray(F, a, i).sub(FloatVector.fromArray(F, b, i)).intoArray(out, i);
+            }
+            for (; i < n; i++) {
+                out[i] = a[i] - b[i];
+            }
+        }
+
+        static void mul(float[] a, float[] b, float[] out, int n) {
+            int i = 0;
+            for (; i < F.loopBound(n); i += F.length()) {
+                FloatVector.fromArray(F, a, i).mul(FloatVector.fromArray(F, b, i)).intoArray(out, i);
+            }
+            for (; i < n; i++) {
+                out[i] = a[i] * b[i];
+            }
+        }
+
+        static void div(float[] a, float[] b, float[] out, int n) {
+            int i = 0;
+            for (; i < F.loopBound(n); i += F.length()) {
+                FloatVector.fromArray(F, a, i).div(FloatVector.fromArray(F, b, i)).intoArray(out, i);
+            }
+            for (; i < n; i++) {
+                out[i] = a[i] / b[i];
+            }
+        }
+
+        static void max(float[] a, float[] b, float[] out, int n) {
+            int i = 0;
+            for (; i < F.loopBound(n); i += F.length()) {
+                FloatVector.fromArray(F, a, i).max(FloatVector.fromArray(F, b, i)).intoArray(out, i);
+            }
+            for (; i < n; i++) {
+                out[i] = Math.max(a[i], b[i]);
             }
         }
     }

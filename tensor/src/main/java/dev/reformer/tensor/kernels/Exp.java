@@ -194,7 +194,9 @@ public final class Exp {
                 sum = sum.add(e);
                 e.intoArray(y, at + i);
             }
-            return VectorLanes.sum(sum) + (i < n ? plain(x, at + i, n - i, shift, y) : 0);
+            float[] lanes = VectorLanes.scratch();
+            sum.intoArray(lanes, 0);
+            return VectorLanes.sum(lanes, F.length()) + (i < n ? plain(x, at + i, n - i, shift, y) : 0);
         }
     }
 }

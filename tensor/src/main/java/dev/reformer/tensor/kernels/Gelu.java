@@ -101,7 +101,19 @@ public final class Gelu {
         private Vector() {
         }
 
+        /** The forward where {@code grad} is null, else the backward: one method each (see {@link Reductions.Vector}). */
         static void pass(float[] x, float[] grad, float[] out, int n, float[] e) {
+            exponent(x, n, e);
+            Exp.Vector.expShifted(e, 0, n, 0f, e);
+            if (grad == null) {
+                forward(x, out, n, e);
+            } else {
+                backward(x, grad, out, n, e);
+            }
+        }
+
+        /** {@code e = -2 sqrt(2/pi) (x + 0.044715 x^3)}, the argument of e^(-2u). */
+        static void exponent(float[] x, int n, float[] e) {
             float c = (float) C;
             float a = (float) A;
             int i = 0;
@@ -112,22 +124,36 @@ public final class Gelu {
             for (; i < n; i++) {
                 e[i] = Math.fma(x[i] * x[i], a, 1f) * x[i] * (-2 * c);
             }
-            Exp.Vector.expShifted(e, 0, n, 0f, e);
-            for (i = 0; i < F.loopBound(n); i += F.length()) {
+        }
+
+        /** {@code out = x s} with {@code s = 1 / (1 + e)}. */
+        static void forward(float[] x, float[] out, int n, float[] e) {
+            int i = 0;
+            for (; i < F.loopBound(n); i += F.length()) {
+                FloatVector s = FloatVector.broadcast(F, 1f).div(FloatVector.fromArray(F, e, i).add(1f));
+                FloatVector.fromArray(F, x, i).mul(s).intoArray(out, i);
+            }
+            for (; i < n; i++) {
+                out[i] = x[i] * (1f / (1f + e[i]));
+            }
+        }
+
+        /** {@code out = grad (s + 2 x s (1 - s) sqrt(2/pi) (1 + 3 * 0.044715 x^2))}. */
+        static void backward(float[] x, float[] grad, float[] out, int n, float[] e) {
+            float c = (float) C;
+            float a = (float) A;
+            int i = 0;
+            for (; i < F.loopBound(n); i += F.length()) {
                 FloatVector v = FloatVector.fromArray(F, x, i);
                 FloatVector s = FloatVector.broadcast(F, 1f).div(FloatVector.fromArray(F, e, i).add(1f));
-                if (grad == null) {
-                    v.mul(s).intoArray(out, i);
-                } else {
-                    FloatVector du = v.mul(v).fma(3 * a, 1f).mul(c);
-                    FloatVector dy = v.mul(2f).mul(s).mul(s.neg().add(1f)).fma(du, s);
-                    dy.mul(FloatVector.fromArray(F, grad, i)).intoArray(out, i);
-                }
+                FloatVector du = v.mul(v).fma(3 * a, 1f).mul(c);
+                FloatVector dy = v.mul(2f).mul(s).mul(s.neg().add(1f)).fma(du, s);
+                dy.mul(FloatVector.fromArray(F, grad, i)).intoArray(out, i);
             }
             for (; i < n; i++) {
                 float v = x[i];
                 float s = 1f / (1f + e[i]);
-                out[i] = grad == null ? v * s : Math.fma(2f * v * s * (1f - s), Math.fma(v * v, 3 * a, 1f) * c, s) * grad[i];
+                out[i] = Math.fma(2f * v * s * (1f - s), Math.fma(v * v, 3 * a, 1f) * c, s) * grad[i];
             }
         }
     }

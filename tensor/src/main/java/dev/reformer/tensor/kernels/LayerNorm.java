@@ -208,7 +208,9 @@ public final class LayerNorm {
                 FloatVector c = FloatVector.fromArray(F, x, at + i).sub(m);
                 acc = c.fma(c, acc);
             }
-            double squares = VectorLanes.sum(acc);
+            float[] lanes = VectorLanes.scratch();
+            acc.intoArray(lanes, 0);
+            double squares = VectorLanes.sum(lanes, F.length());
             for (; i < n; i++) {
                 float c = x[at + i] - mu;
                 squares += c * c;
@@ -246,8 +248,11 @@ public final class LayerNorm {
                 gv.fma(h, FloatVector.fromArray(F, dg, i)).intoArray(dg, i);
                 gv.add(FloatVector.fromArray(F, db, i)).intoArray(db, i);
             }
-            double sg = VectorLanes.sum(sumGh);
-            double sgh = VectorLanes.sum(sumGhXhat);
+            float[] lanes = VectorLanes.scratch();
+            sumGh.intoArray(lanes, 0);
+            double sg = VectorLanes.sum(lanes, F.length());
+            sumGhXhat.intoArray(lanes, 0);
+            double sgh = VectorLanes.sum(lanes, F.length());
             for (; i < n; i++) {
                 float h = (x[at + i] - mean) * inv;
                 float gh = g[at + i] * gamma[i];

@@ -1,44 +1,39 @@
 package dev.reformer.tensor.kernels;
 
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorShuffle;
-import jdk.incubator.vector.VectorSpecies;
-
 /**
  * The sum of a float vector's lanes in one fixed order, for vector kernels that keep per-lane
- * partial sums. The vector API's {@code reduceLanes(ADD)} leaves the order open, and JDK 25 adds
- * the lanes in one order when a loop is compiled and in another while it is interpreted, so the
- * same seed gave training losses that differed in the seventh digit from run to run
- * ({@code ScopedTrainingTest}). Here the lanes are folded in halves, {@code v + v[i ^ half]}, by
- * shuffles, which move values without arithmetic, so every JIT tier adds the same pairs.
+ * partial sums: the kernel stores its vector into {@link #scratch()} and this adds the lanes left
+ * to right. The vector API's {@code reduceLanes(ADD)} leaves the order open, and JDK 25 adds the
+ * lanes in one order when a loop is compiled and in another while it is interpreted, so the same
+ * seed gave training losses that differed in the seventh digit from run to run
+ * ({@code ScopedTrainingTest}). A helper that took the vector itself would be fast only where the
+ * JIT inlined it (else the vector is boxed): on JDK 17 row reductions then ran 8x slower in one
+ * JVM out of three.
+ *
+ * <pre>{@code
+ * float[] lanes = VectorLanes.scratch();
+ * acc.intoArray(lanes, 0);
+ * double sum = VectorLanes.sum(lanes);
+ * }</pre>
  */
 public final class VectorLanes {
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
-    private static final VectorShuffle<Float> FOLD8 = fold(8);
-    private static final VectorShuffle<Float> FOLD4 = fold(4);
-    private static final VectorShuffle<Float> FOLD2 = fold(2);
-    private static final VectorShuffle<Float> FOLD1 = fold(1);
+    /** Enough room for the widest vector (16 floats). */
+    private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[16]);
 
     private VectorLanes() {
     }
 
-    /** Lane i's partner is lane {@code i ^ half}; null where the vectors have no more than {@code half} lanes. */
-    private static VectorShuffle<Float> fold(int half) {
-        return F.length() > half ? VectorShuffle.fromOp(F, i -> i ^ half) : null;
+    /** This thread's array to store a vector's lanes in. */
+    public static float[] scratch() {
+        return SCRATCH.get();
     }
 
-    /** The sum of {@code v}'s lanes, folded in halves. */
-    public static float sum(FloatVector v) {
-        int lanes = F.length();
-        if (lanes > 8) {
-            v = v.add(v.rearrange(FOLD8));
+    /** The sum of {@code lanes[0 .. count)}, left to right, in float as the lanes are. */
+    public static float sum(float[] lanes, int count) {
+        float sum = 0;
+        for (int i = 0; i < count; i++) {
+            sum += lanes[i];
         }
-        if (lanes > 4) {
-            v = v.add(v.rearrange(FOLD4));
-        }
-        if (lanes > 2) {
-            v = v.add(v.rearrange(FOLD2));
-        }
-        return v.add(v.rearrange(FOLD1)).lane(0);
+        return sum;
     }
 }
