@@ -35,14 +35,49 @@ public final class Softmax {
     /** {@code y = softmax or log-softmax of each row of x} (rows of n); both dense, same shape. */
     public static void forward(Kind kind, Tensor x, Tensor y, int n) {
         Pass.over(x.numel() / n, n).rows(x).rowsOut(y).run(g -> {
+            if (g.isFloat && !g.vector) {
+                plainRows(kind, g.f(0), g.rows, n, g.f(1));
+                return;
+            }
             for (int at = 0; at < g.elements(); at += n) {
                 if (g.isFloat) {
-                    row(kind, g.f(0), at, n, g.f(1), g.vector);
+                    row(kind, g.f(0), at, n, g.f(1), true);
                 } else {
                     row(kind, g.d(0), at, n, g.d(1));
                 }
             }
         });
+    }
+
+    /**
+     * The float32 forward of a group of rows in plain loops: the maxima row by row, then one
+     * exponential over the whole group (the plain exponential's fixed cost per call, a dozen
+     * loops, would otherwise be paid per row), then the sums and the last step row by row. The
+     * same arithmetic as {@link #row(Kind, float[], int, int, float[], boolean)}.
+     */
+    static void plainRows(Kind kind, float[] x, int rows, int n, float[] y) {
+        float[] max = new float[rows];
+        for (int r = 0; r < rows; r++) {
+            int at = r * n;
+            float m = Reductions.plainMax(x, at, n);
+            max[r] = m;
+            for (int i = at; i < at + n; i++) {
+                y[i] = x[i] - m;
+            }
+        }
+        Exp.plain(y, 0, rows * n, 0f, y);
+        for (int r = 0; r < rows; r++) {
+            int at = r * n;
+            double sum = Reductions.fold(Reductions.Fold.SUM, y, at, n, false);
+            if (kind == Kind.SOFTMAX) {
+                scale(y, at, n, (float) (1.0 / sum), false);
+            } else {
+                float shift = (float) (max[r] + Math.log(sum));
+                for (int i = at; i < at + n; i++) {
+                    y[i] = x[i] - shift;
+                }
+            }
+        }
     }
 
     /** One value per row of x: {@code m + log sum e^(x - m)}. */
