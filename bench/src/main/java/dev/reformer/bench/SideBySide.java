@@ -24,9 +24,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  * for time and for peak resident memory.
  *
  * <pre>
- *   java -cp bench/target/benchmarks.jar dev.reformer.bench.SideBySide [--rounds N] OUT.jsonl [CONFIG ...]
+ *   java -cp bench/target/benchmarks.jar dev.reformer.bench.SideBySide [--rounds N] [--plain] OUT.jsonl [CONFIG ...]
  *   CONFIG: lsh:4096:4, lsh:4096:4:causal, full:1024, dupstep, lm, primitives; default: the issue's set
  * </pre>
+ * {@code --plain} adds a third side, ours started as code that embeds the engine starts it: a
+ * plain {@code java -cp} with none of the launcher's options or environment (no vector module,
+ * default heap, no OMP_*, OPENBLAS_* variables), and the table gains its time and plain / ours.
  * Our processes get {@code OMP_NUM_THREADS=2}, {@code OMP_WAIT_POLICY=PASSIVE},
  * {@code OPENBLAS_THREAD_TIMEOUT=4}, {@code OPENBLAS_CORETYPE} chosen as the launcher does, the
  * vector module, a 64 MB young generation and a 1 GB heap, as the
@@ -62,9 +65,18 @@ public final class SideBySide {
     public static void main(String[] argv) throws IOException, InterruptedException {
         List<String> args = new ArrayList<>(List.of(argv));
         int rounds = 3;
-        if (args.size() >= 2 && args.get(0).equals("--rounds")) {
-            rounds = Integer.parseInt(args.get(1));
-            args = args.subList(2, args.size());
+        boolean plain = false;
+        while (!args.isEmpty() && args.get(0).startsWith("--")) {
+            if (args.get(0).equals("--rounds") && args.size() >= 2) {
+                rounds = Integer.parseInt(args.get(1));
+                args = args.subList(2, args.size());
+            } else if (args.get(0).equals("--plain")) {
+                plain = true;
+                args = args.subList(1, args.size());
+            } else {
+                System.err.println("SideBySide: unknown option " + args.get(0));
+                System.exit(2);
+            }
         }
         if (args.isEmpty()) {
             System.err.println("usage: SideBySide [--rounds N] OUT.jsonl [CONFIG ...]");
@@ -78,38 +90,56 @@ public final class SideBySide {
             System.exit(2);
         }
         Map<String, List<List<JsonNode>>> rows = new LinkedHashMap<>();
+        List<String> sides = plain ? List.of("ours", "peer", "plain") : List.of("ours", "peer");
         try (Writer w = Files.newBufferedWriter(out, StandardCharsets.UTF_8)) {
             int index = 0;
             for (int round = 0; round < rounds; round++) {
                 for (String config : configs) {
-                    boolean oursFirst = index++ % 2 == 0;
-                    for (int turn = 0; turn < 2; turn++) {
-                        boolean ours = (turn == 0) == oursFirst;
-                        System.err.printf("[round %d/%d] %s: %s%n", round + 1, rounds, config, ours ? "ours" : "peer");
-                        for (JsonNode r : ours ? runOurs(config) : runPeer(config, peer)) {
+                    int first = index++ % sides.size();             // which side goes first turns round
+                    for (int turn = 0; turn < sides.size(); turn++) {
+                        String side = sides.get((first + turn) % sides.size());
+                        System.err.printf("[round %d/%d] %s: %s%n", round + 1, rounds, config, side);
+                        List<JsonNode> results = switch (side) {
+                            case "ours" -> runOurs(config, false);
+                            case "plain" -> runOurs(config, true);
+                            default -> runPeer(config, peer);
+                        };
+                        for (JsonNode r : results) {
+                            if (side.equals("plain")) {
+                                ((com.fasterxml.jackson.databind.node.ObjectNode) r).put("side", "ours-plain-jvm");
+                            }
                             w.write(r.toString() + "\n");
                             w.flush();
                             String key = r.has("op") ? "primitive " + r.get("op").asText() : config;
-                            rows.computeIfAbsent(key, k -> List.of(new ArrayList<>(), new ArrayList<>())).get(ours ? 0 : 1).add(r);
+                            rows.computeIfAbsent(key, k -> List.of(new ArrayList<>(), new ArrayList<>(), new ArrayList<>()))
+                                    .get(sides.indexOf(side)).add(r);
                         }
                     }
                 }
             }
         }
-        System.out.println(table(rows));
+        System.out.println(table(rows, plain));
     }
 
-    private static List<JsonNode> runOurs(String config) throws IOException, InterruptedException {
+    /** Ours with the launcher's options and environment, or ({@code plain}) with none of them. */
+    private static List<JsonNode> runOurs(String config, boolean plain) throws IOException, InterruptedException {
         String java = ProcessHandle.current().info().command().orElse("java");
         String classpath = System.getProperty("java.class.path");
         String main = config.equals("primitives") ? PrimitivesRunner.class.getName() : StepRunner.class.getName();
         List<String> command = new ArrayList<>(List.of(java));
-        command.addAll(dev.reformer.benchmark.LaunchOptions.launcher());
+        if (!plain) {
+            command.addAll(dev.reformer.benchmark.LaunchOptions.launcher());
+        }
         command.addAll(List.of("-cp", classpath, main));
         if (!config.equals("primitives")) {
             command.add(config);
         }
         ProcessBuilder pb = new ProcessBuilder(command);
+        if (plain) {
+            pb.environment().keySet().removeIf(k -> k.startsWith("OMP_") || k.startsWith("OPENBLAS_")
+                    || k.equals("JAVA_TOOL_OPTIONS") || k.equals("JDK_JAVA_OPTIONS"));
+            return results(pb);
+        }
         pb.environment().put("OMP_NUM_THREADS", "2");
         pb.environment().put("OMP_WAIT_POLICY", "PASSIVE");
         pb.environment().put("OPENBLAS_THREAD_TIMEOUT", "4");
@@ -187,26 +217,35 @@ public final class SideBySide {
         return v.length == 0 ? Double.NaN : v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
     }
 
-    static String table(Map<String, List<List<JsonNode>>> rows) {
+    static String table(Map<String, List<List<JsonNode>>> rows, boolean plain) {
         StringBuilder sb = new StringBuilder();
-        sb.append("| configuration | ours (s) | peer (s) | ours / peer | ours peak RSS (MiB) | peer peak RSS (MiB) | rounds |\n");
-        sb.append("|---|---|---|---|---|---|---|\n");
+        sb.append("| configuration | ours (s) | peer (s) | ours / peer | ours peak RSS (MiB) | peer peak RSS (MiB) |");
+        sb.append(plain ? " plain JVM (s) | plain / ours |" : "").append(" rounds |\n");
+        sb.append("|---|---|---|---|---|---|").append(plain ? "---|---|" : "").append("---|\n");
         for (Map.Entry<String, List<List<JsonNode>>> e : rows.entrySet()) {
             List<JsonNode> ours = e.getValue().get(0);
             List<JsonNode> peer = e.getValue().get(1);
+            List<JsonNode> plainRuns = e.getValue().get(2);
             int rounds = Math.max(ours.size(), peer.size());
-            if (e.getKey().startsWith("primitive ")) {
-                double a = median(ours, "median_ms");
-                double b = median(peer, "median_ms");
-                sb.append(String.format(Locale.ROOT, "| %s, 16M floats | %.2f ms | %.2f ms | %.2f | | | %d |%n",
-                        e.getKey().substring(10), a, b, a / b, rounds));
-                continue;
+            boolean primitive = e.getKey().startsWith("primitive ");
+            String field = primitive ? "median_ms" : "median_s";
+            double a = median(ours, field);
+            double b = median(peer, field);
+            double c = median(plainRuns, field);
+            if (primitive) {
+                sb.append(String.format(Locale.ROOT, "| %s, 16M floats | %.2f ms | %.2f ms | %.2f | | |", e.getKey().substring(10), a,
+                        b, a / b));
+                if (plain) {
+                    sb.append(String.format(Locale.ROOT, " %.2f ms | %.2f |", c, c / a));
+                }
+            } else {
+                sb.append(String.format(Locale.ROOT, "| %s | %.3f | %.3f | %.2f | %.0f | %.0f |", Workloads.Config.parse(e.getKey())
+                        .label(), a, b, a / b, median(ours, "peak_hwm_mib"), median(peer, "peak_hwm_mib")));
+                if (plain) {
+                    sb.append(String.format(Locale.ROOT, " %.3f | %.2f |", c, c / a));
+                }
             }
-            double a = median(ours, "median_s");
-            double b = median(peer, "median_s");
-            sb.append(String.format(Locale.ROOT, "| %s | %.3f | %.3f | %.2f | %.0f | %.0f | %d |%n",
-                    Workloads.Config.parse(e.getKey()).label(), a, b, a / b, median(ours, "peak_hwm_mib"),
-                    median(peer, "peak_hwm_mib"), rounds));
+            sb.append(String.format(Locale.ROOT, " %d |%n", rounds));
         }
         return sb.toString();
     }

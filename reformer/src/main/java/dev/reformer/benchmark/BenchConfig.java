@@ -14,7 +14,9 @@ import java.util.Locale;
  *   <li>{@code lm}: the ReformerLM step of {@link Workloads} (d = 256, 6 layers, L = 4096, LSH K = 4);</li>
  *   <li>{@code stack}: {@link Workloads#stack} at {@code depth}, variant reversible or ordinary;</li>
  *   <li>{@code ffchunks}: {@link Workloads#feedForwardChunks} with {@code chunks} pieces;</li>
- *   <li>{@code table3}: {@link Workloads#table3}, one of the paper's Table 3 variants at {@code depth} layers.</li>
+ *   <li>{@code table3}: {@link Workloads#table3}, one of the paper's Table 3 variants at {@code depth} layers;</li>
+ *   <li>{@code sgemm}: the machine's float32 matrix product (ND4J's BLAS) of two {@code length x length}
+ *       matrices, the yardstick the attention rows' GFLOP/s are read against.</li>
  * </ul>
  */
 public record BenchConfig(String kind, String variant, int length, int hashes, boolean causal, String pass, int depth,
@@ -39,7 +41,7 @@ public record BenchConfig(String kind, String variant, int length, int hashes, b
                             + String.join(", ", Workloads.TABLE3_VARIANTS));
                 }
             }
-            case "lm", "stack", "ffchunks" -> { }
+            case "lm", "stack", "ffchunks", "sgemm" -> { }
             default -> throw new IllegalArgumentException("unknown benchmark kind '" + kind + "'");
         }
         if (!pass.equals("fwd") && !pass.equals("fwd+bwd")) {
@@ -76,8 +78,22 @@ public record BenchConfig(String kind, String variant, int length, int hashes, b
             case "lm" -> Workloads.build(Workloads.Config.parse("lm"), seed);
             case "stack" -> Workloads.stack(depth, variant.equals("reversible"), seed);
             case "table3" -> Workloads.table3(variant, length, depth, seed);
+            case "sgemm" -> sgemm(length);
             default -> Workloads.feedForwardChunks(chunks, seed);
         };
+    }
+
+    /** One float32 product {@code C = A B} of n x n matrices into a preallocated C, as BLAS runs it at its best. */
+    private static Workloads.Step sgemm(int n) {
+        org.nd4j.linalg.api.ndarray.INDArray a = org.nd4j.linalg.factory.Nd4j.rand(org.nd4j.linalg.api.buffer.DataType.FLOAT, n, n);
+        org.nd4j.linalg.api.ndarray.INDArray b = org.nd4j.linalg.factory.Nd4j.rand(org.nd4j.linalg.api.buffer.DataType.FLOAT, n, n);
+        org.nd4j.linalg.api.ndarray.INDArray c = org.nd4j.linalg.factory.Nd4j.create(org.nd4j.linalg.api.buffer.DataType.FLOAT, n, n);
+        return () -> org.nd4j.linalg.factory.Nd4j.gemm(a, b, c, false, false, 1.0, 0.0);
+    }
+
+    /** The sgemm yardstick at n = 2048. */
+    public static BenchConfig sgemm() {
+        return new BenchConfig("sgemm", "sgemm", 2048, 0, false, "fwd", 1, 1);
     }
 
     /**
@@ -89,6 +105,9 @@ public record BenchConfig(String kind, String variant, int length, int hashes, b
      * the trainer counts a step ({@code ComputeEstimate#trainingFlopsPerToken}).
      */
     public double flops() {
+        if (kind.equals("sgemm")) {
+            return 2.0 * length * length * length;
+        }
         if (kind.equals("table3")) {
             return dev.reformer.train.ComputeEstimate.trainingFlopsPerToken(Workloads.table3Config(variant, length, depth, 0),
                     length) * length;
@@ -134,6 +153,7 @@ public record BenchConfig(String kind, String variant, int length, int hashes, b
             case "lm" -> "ReformerLM step (d=256, 6 layers, L=4096, LSH K=4)";
             case "stack" -> variant + " stack, depth " + depth;
             case "table3" -> "Table 3 " + variant + ", L=" + length + ", " + depth + " layers";
+            case "sgemm" -> "sgemm " + length + "x" + length + "x" + length + " (BLAS)";
             default -> "feed-forward in " + chunks + " chunk(s)";
         };
     }

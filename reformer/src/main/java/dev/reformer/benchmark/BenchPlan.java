@@ -4,7 +4,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The configurations of a {@code bench} run. Quick (a few minutes): Figure 5's pattern (full
+ * The configurations of a {@code bench} run, each opening with the machine's sgemm rate (the
+ * yardstick of the attention rows' GFLOP/s). Quick (a few minutes): Figure 5's pattern (full
  * attention and LSH K = 4 at L = 1K, 4K and 16K, and local attention at 4K, forward and backward),
  * LSH K = 1, 2, 8 at 4K, one 64K-token sequence through LSH K = 4, reversible and ordinary stacks
  * at depths 1, 4 and 12, and the feed-forward in 1, 4 and 16 chunks. Full: every attention variant
@@ -20,6 +21,7 @@ public final class BenchPlan {
 
     public static List<BenchConfig> quick() {
         List<BenchConfig> plan = new ArrayList<>();
+        plan.add(BenchConfig.sgemm());
         for (int length : new int[] {1024, 4096, 16384}) {
             plan.add(BenchConfig.attention("full", length, false, "fwd+bwd"));
             plan.add(BenchConfig.attention("lsh4", length, false, "fwd+bwd"));
@@ -41,6 +43,7 @@ public final class BenchPlan {
 
     public static List<BenchConfig> full() {
         List<BenchConfig> plan = new ArrayList<>();
+        plan.add(BenchConfig.sgemm());
         for (String pass : List.of("fwd+bwd", "fwd")) {
             for (boolean causal : new boolean[] {false, true}) {
                 for (String v : VARIANTS) {

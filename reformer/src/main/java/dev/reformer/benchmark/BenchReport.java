@@ -57,7 +57,9 @@ public final class BenchReport {
         md.append("Attention, one call, forward: `4 B L W D` (logits and the weighted sum of values, W keys per query: ")
                 .append("L for full attention, L/2 when causal; 2C for local attention; K 2C for LSH with K rounds), ")
                 .append("plus LSH hashing `2 B L D K NB/2`. Forward and backward: 3 times the forward. ")
-                .append("GFLOP/s = FLOPs / median time. Model steps (stacks, feed-forward, ReformerLM) carry no FLOP count.\n\n");
+                .append("GFLOP/s = FLOPs / median time. Model steps (stacks, feed-forward, ReformerLM) carry no FLOP count. ")
+                .append("The sgemm row is ND4J's float32 matrix product of two 2048 x 2048 matrices, `2 n^3`, the machine's ")
+                .append("rate for the attention rows to be read against.\n\n");
         md.append("![peak memory against L](memory-vs-length.png)\n\n![memory against depth](memory-vs-depth.png)\n\n")
                 .append("![time against feed-forward chunks](ffchunks-time.png)\n");
         Files.writeString(dir.resolve("report.md"), md.toString(), StandardCharsets.UTF_8);
@@ -71,6 +73,7 @@ public final class BenchReport {
             case "stack" -> v + " stack, depth " + r.path("depth").asInt();
             case "ffchunks" -> "feed-forward in " + r.path("chunks").asInt() + " chunk(s), L=" + r.path("L").asInt();
             case "lm" -> "ReformerLM step, L=4096";
+            case "sgemm" -> "sgemm " + r.path("L").asInt() + "^3 (BLAS, the yardstick)";
             default -> (v.startsWith("lsh") ? "LSH K=" + v.substring(3) : v) + ", L=" + r.path("L").asInt()
                     + (r.path("causal").asBoolean() ? ", causal" : "") + ", " + r.path("pass").asText();
         };
@@ -116,6 +119,13 @@ public final class BenchReport {
             t.append(String.format(Locale.ROOT, "- at L = 16K LSH-4 is %.1fx faster than full attention (target 12x: %s)%n",
                     ratio, ratio >= 12 ? "met" : "missed"));
         }
+        JsonNode sgemm = find(rows, r -> r.path("kind").asText().equals("sgemm"));
+        if (sgemm != null) {
+            double rate = sgemm.path("gflops").asDouble();
+            t.append(String.format(Locale.ROOT, "- sgemm (ND4J's BLAS, 2048^3) in this run: %.0f GFLOP/s%n", rate));
+            efficiency(t, find(rows, attention("full", 16384)), rate, "full attention, L = 16K", 0.5);
+            efficiency(t, find(rows, attention("lsh4", 4096)), rate, "LSH-4, L = 4K", 0.35);
+        }
         JsonNode long64 = find(rows, attention("lsh4", 65536));
         if (long64 != null) {
             double peak = long64.path("peak_mib").asDouble();
@@ -134,6 +144,15 @@ public final class BenchReport {
                     b, a, b / a, b / a <= 1.2 ? "met" : "missed"));
         }
         return t.length() == 0 ? "(none of the target configurations ran)\n" : t.toString();
+    }
+
+    private static void efficiency(StringBuilder t, JsonNode row, double sgemm, String what, double aim) {
+        if (row == null || sgemm <= 0) {
+            return;
+        }
+        double rate = row.path("gflops").asDouble();
+        t.append(String.format(Locale.ROOT, "- %s, forward and backward: %.0f GFLOP/s, %.0f%% of sgemm (aim %.0f%%: %s)%n", what,
+                rate, 100 * rate / sgemm, 100 * aim, rate >= aim * sgemm ? "met" : "missed"));
     }
 
     private static double activation(JsonNode r) {

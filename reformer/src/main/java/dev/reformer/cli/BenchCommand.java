@@ -139,7 +139,7 @@ final class BenchCommand implements Callable<Integer> {
         for (BenchConfig c : quick ? BenchPlan.quick() : BenchPlan.full()) {
             boolean filtered = variants != null || lengths != null;
             if (!c.kind().equals("attention")) {
-                if (!filtered) {
+                if (!filtered || c.kind().equals("sgemm")) { // the yardstick stays in a filtered run
                     plan.add(c);
                 }
                 continue;

@@ -109,7 +109,7 @@ class FusedAttentionTest {
     @ParameterizedTest(name = "{1} padded, {2}, case {index}")
     @MethodSource("fullSettings")
     void fullFlashEqualsStageByStage(FullAttention full, boolean padded, DType dtype) {
-        // 150 positions: query blocks of 64, 64 and 22, key blocks of 128 and 22.
+        // 150 positions: one block of queries against every key (FlashAttentionKernel.queryBlock).
         int length = 150;
         Tensor padding = padded ? padding(2, length, 120, 140) : null;
         Inputs in = new Inputs(dtype, 2, 1, length, 8, full.sharesQueryKey());
@@ -122,14 +122,41 @@ class FusedAttentionTest {
     }
 
     @Test
-    void flashAttentionOverManyKeySegmentsAgrees() {
-        // 1100 positions: 9 key blocks over 8 key segments in the backward, 18 query blocks.
+    void flashAttentionOverSeveralQueryBlocksAgrees() {
+        // 1100 positions: query blocks of 1024 and 76; causal blocks stop at their last query, and
+        // padding from 1000 on leaves queries of the second block whose keys are all forbidden.
+        assertThat(FlashAttentionKernel.queryBlock(1100)).isEqualTo(1024);
         FullAttention full = FullAttention.sharedQk(true, 0.125, -1e5);
         Inputs in = new Inputs(DType.FLOAT32, 1, 1, 1100, 16, true);
         Result fused = in.run(x -> full.attend(x[0], x[0], x[1], null, null));
         Inputs wide = in.inFloat64();
         Result composed = wide.run(x -> full.attendStageByStage(x[0], x[0], x[1], null));
         fused.assertCloseTo(composed, DType.FLOAT32);
+        FullAttention causal = FullAttention.separate(true, 0.25);
+        Tensor padding = padding(2, 1100, 1000, 3);                  // example 1 padded from 1000 on
+        Inputs sep = new Inputs(DType.FLOAT32, 2, 1, 1100, 16, false);
+        Result blocks = sep.run(x -> causal.attend(x[0], x[1], x[2], padding, null));
+        Inputs sepWide = sep.inFloat64();
+        Result stages = sepWide.run(x -> causal.attendStageByStage(x[0], x[1], x[2], padding));
+        blocks.assertCloseTo(stages, DType.FLOAT32);
+    }
+
+    @Test
+    void theVectorKernelsAndThePlainLoopsAgree() {
+        // LSH, local and full attention in float32, once as this JVM runs them and once with every
+        // kernel's plain loops: the same algorithm, sums in other orders.
+        org.junit.jupiter.api.Assumptions.assumeTrue(Kernels.vectorAvailable(), "the vector module is not loaded");
+        LshAttention lsh = LshAttention.builder().hashes(2).buckets(8).chunkLength(16).causal(true).build();
+        Tensor rotations = draw(4, DType.FLOAT64, 1, 2, 32, 2, 4);
+        FullAttention full = FullAttention.sharedQk(false, 0.25, -1e5);
+        Inputs in = new Inputs(DType.FLOAT32, 2, 2, 128, 32, true);
+        List<Attend> kinds = List.of(x -> lsh.attendWithRotations(x[0], x[1], null, rotations, null),
+                x -> full.attend(x[0], x[0], x[1], null, null));
+        for (Attend attend : kinds) {
+            Result vector = in.run(attend);
+            Result plain = Kernels.plainLoops(() -> in.run(attend));
+            plain.assertCloseTo(vector, DType.FLOAT32);
+        }
     }
 
     @Test

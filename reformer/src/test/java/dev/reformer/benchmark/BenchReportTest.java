@@ -33,6 +33,19 @@ class BenchReportTest {
     }
 
     @Test
+    void attentionRatesAreReadAgainstTheSgemmRowOfTheSameRun() throws IOException {
+        ObjectMapper json = new ObjectMapper();
+        List<JsonNode> rows = new ArrayList<>();
+        rows.add(json.readTree("{\"kind\":\"sgemm\",\"variant\":\"sgemm\",\"L\":2048,\"ms\":120,\"gflops\":140}"));
+        rows.add(((com.fasterxml.jackson.databind.node.ObjectNode) row("full", 16384, 2000, 400)).put("gflops", 84.0));
+        rows.add(((com.fasterxml.jackson.databind.node.ObjectNode) row("lsh4", 4096, 200, 400)).put("gflops", 28.0));
+        assertThat(BenchReport.targets(rows)).contains("sgemm (ND4J's BLAS, 2048^3) in this run: 140 GFLOP/s")
+                .contains("full attention, L = 16K, forward and backward: 84 GFLOP/s, 60% of sgemm (aim 50%: met)")
+                .contains("LSH-4, L = 4K, forward and backward: 28 GFLOP/s, 20% of sgemm (aim 35%: missed)");
+        assertThat(BenchConfig.sgemm().flops()).isEqualTo(2.0 * 2048 * 2048 * 2048);
+    }
+
+    @Test
     void targetsAreReadFromTheRowsAndEveryFileIsWritten() throws IOException {
         List<JsonNode> rows = new ArrayList<>();
         rows.add(row("full", 1024, 100, 400));

@@ -4,7 +4,6 @@ import java.nio.ByteBuffer;
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
-import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * The primitives ND4J has no fitting op for, written as plain Java loops over row-major memory:
@@ -169,15 +168,15 @@ final class IndexLoops {
 
     /** Copies a strided view into the dense row-major tensor {@code out} of the same shape, one row at a time. */
     static void copyStrided(Tensor src, Tensor out) {
-        INDArray a = src.nd4j();
-        long[] shape = a.shape();
-        long[] stride = a.stride();
+        long[] shape = src.shape();
+        long[] stride = src.strides();
+        long offset = src.elementOffset();
         int rank = shape.length;
         int e = src.dtype().bytes();
         ByteBuffer from = src.nio();
         ByteBuffer to = out.bytes(true);
         if (rank == 0) {
-            to.put(0, from, (int) (a.offset() * e), e);
+            to.put(0, from, (int) (offset * e), e);
             return;
         }
         int inner = Math.toIntExact(shape[rank - 1]);
@@ -186,7 +185,7 @@ final class IndexLoops {
         long[] index = new long[rank - 1];
         int at = 0;
         for (long row = 0; row < outer; row++) {
-            long base = a.offset();
+            long base = offset;
             for (int k = 0; k < index.length; k++) {
                 base += index[k] * stride[k];
             }

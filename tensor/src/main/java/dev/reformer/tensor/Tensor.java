@@ -6,6 +6,7 @@ import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
 import dev.reformer.tensor.kernels.Elementwise;
 import dev.reformer.tensor.kernels.Gelu;
+import dev.reformer.tensor.kernels.Gemm;
 import dev.reformer.tensor.kernels.LayerNorm;
 import dev.reformer.tensor.kernels.Reductions;
 import dev.reformer.tensor.kernels.Softmax;
@@ -22,7 +23,8 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * hands the arithmetic to one kernel family ({@code dev.reformer.tensor.kernels}: elementwise ops
  * and broadcasts, reductions, softmax and logsumexp, layer norm, GELU), which runs float32 in its
  * vector kernel or its scalar loop and float64 in its scalar loop, on both cores; matrix products
- * are ND4J's BLAS calls; gathers, sorts and masks are plain loops ({@link IndexLoops}); ND4J's own
+ * are ND4J's BLAS calls, except small float32 ones of a few rows (a generated token's), which run
+ * in the engine's {@code Gemm}; gathers, sorts and masks are plain loops ({@link IndexLoops}); ND4J's own
  * ops serve the integer dtypes.
  * Every op returns a new tensor and leaves its operands unchanged; {@code reshape},
  * {@code permute} and {@code slice} may return views that share the operand's memory, which is
@@ -54,14 +56,37 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * }</pre>
  */
 public final class Tensor {
-    private final INDArray array;
+    static {
+        // JavaCPP reads the process's resident size (from /proc) on native allocations to enforce
+        // maxPhysicalBytes, and ND4J makes a native shape buffer for every array: a generated
+        // token spent 15% of its time there. The engine frees its memory itself (BufferPool,
+        // OffHeapPacer), so it turns that check off unless the user chose a limit.
+        if (System.getProperty("org.bytedeco.javacpp.maxPhysicalBytes") == null) {
+            System.setProperty("org.bytedeco.javacpp.maxPhysicalBytes", "0");
+        }
+    }
+
+    // The layout is kept here, and the ND4J array over the storage is made only when an ND4J op
+    // or nd4j() asks for it: making one costs native calls (a shape buffer per array), which took
+    // a third of a generated token's time when every op's output made one.
+    private final long[] shape;
+    private final long[] stride;
+    private final long offset;  // of the first element, in elements of the storage's buffer
     private final DType dtype;
     private final Storage storage; // shared by a tensor and its views
+    private INDArray array;        // made on first use
+
+    private Tensor(Storage storage, DType dtype, long[] shape, long[] stride, long offset) {
+        this.storage = storage;
+        this.dtype = dtype;
+        this.shape = shape;
+        this.stride = stride;
+        this.offset = offset;
+    }
 
     private Tensor(INDArray array, Storage storage) {
+        this(storage, DType.of(array.dataType()), array.shape(), array.stride(), array.offset());
         this.array = array;
-        this.dtype = DType.of(array.dataType());
-        this.storage = storage;
     }
 
     /** Wraps an ND4J array without copying; the garbage collector owns its memory. */
@@ -74,6 +99,11 @@ public final class Tensor {
         return new Tensor(v, storage);
     }
 
+    /** A view of this tensor's memory with the given layout. */
+    private Tensor view(long[] shape, long[] stride, long offset) {
+        return new Tensor(storage, dtype, shape, stride, offset);
+    }
+
     /** The ND4J array behind this tensor, for benchmarks and kernels; treat it as read-only. */
     public INDArray nd4j() {
         return live();
@@ -84,7 +114,19 @@ public final class Tensor {
         if (storage.isReleased()) {
             storage.requireLive(this, "use");
         }
+        if (array == null) {
+            // the order flag ND4J's own views would carry: 'f' for a transposed layout, else 'c'
+            char order = isRowMajor() ? 'c' : org.nd4j.linalg.api.shape.Shape.getOrder(shape, stride, 1);
+            array = Nd4j.create(storage.buffer(), shape, stride, offset, order == 'f' ? 'f' : 'c', dtype.nd4j());
+        }
         return array;
+    }
+
+    /** Fails, naming this tensor, if its memory was released. */
+    private void requireLive() {
+        if (storage.isReleased()) {
+            storage.requireLive(this, "use");
+        }
     }
 
     Storage storage() {
@@ -100,8 +142,7 @@ public final class Tensor {
      */
     public static Tensor empty(DType dtype, long... shape) {
         Storage s = Storage.allocate(dtype, Shapes.numel(shape));
-        INDArray a = Nd4j.create(s.buffer(), shape, Shapes.strides(shape), 0, 'c', dtype.nd4j());
-        return new Tensor(a, s);
+        return new Tensor(s, dtype, shape.clone(), Shapes.strides(shape), 0);
     }
 
     /**
@@ -164,15 +205,26 @@ public final class Tensor {
 
     public static Tensor full(DType dtype, double value, long... shape) {
         Tensor t = empty(dtype, shape);
-        t.array.assign(value);
+        int n = Math.toIntExact(t.numel());
+        switch (dtype) {
+            case FLOAT32 -> {
+                float[] v = new float[n];
+                Arrays.fill(v, (float) value);
+                t.writableFloats().put(0, v);
+            }
+            case FLOAT64 -> {
+                double[] v = new double[n];
+                Arrays.fill(v, value);
+                t.writableDoubles().put(0, v);
+            }
+            default -> t.live().assign(value);
+        }
         return t;
     }
 
     /** A rank-0 tensor. */
     public static Tensor scalar(DType dtype, double value) {
-        Tensor t = empty(dtype);
-        t.array.putScalar(0L, value);
-        return t;
+        return full(dtype, value);
     }
 
     /** A float32 tensor holding {@code values} in row-major order. */
@@ -224,20 +276,20 @@ public final class Tensor {
     // ------------------------------------------------------------------ inspection
 
     public long[] shape() {
-        return array.shape();
+        return shape.clone();
     }
 
     public int rank() {
-        return array.rank();
+        return shape.length;
     }
 
     /** Size along {@code axis}; negative axes count from the end. */
     public long size(int axis) {
-        return array.size(Shapes.axis("size", axis, array.shape()));
+        return shape[Shapes.axis("size", axis, shape)];
     }
 
     public long numel() {
-        return array.length();
+        return Shapes.numel(shape);
     }
 
     public DType dtype() {
@@ -357,32 +409,36 @@ public final class Tensor {
 
     /** The whole buffer behind this tensor (views included), native byte order; index with {@link #elementOffset()}. */
     ByteBuffer nio() {
-        return live().data().asNio().order(ByteOrder.nativeOrder());
+        requireLive();
+        return storage.buffer().asNio().order(ByteOrder.nativeOrder());
     }
 
     /** Where this tensor's first element sits in its buffer, in elements. */
     long elementOffset() {
-        return array.offset();
+        return offset;
+    }
+
+    /** The element steps of each axis in the buffer (a dense tensor's are row-major). */
+    long[] strides() {
+        return stride.clone();
     }
 
     /** This tensor if its elements lie densely in row-major order, else a row-major copy. */
     Tensor contiguous() {
-        INDArray a = live();
-        if (isRowMajor(a)) {
+        requireLive();
+        if (isRowMajor()) {
             return this;
         }
-        Tensor out = empty(dtype, a.shape());
+        Tensor out = empty(dtype, shape);
         IndexLoops.copyStrided(this, out);
         return out;
     }
 
     /** Whether the elements lie densely in row-major order (axes of size 1 may have any stride). */
-    private static boolean isRowMajor(INDArray a) {
-        if (a.length() == 0) {
+    private boolean isRowMajor() {
+        if (numel() == 0) {
             return true; // nothing to lay out (ND4J gives empty arrays zero strides)
         }
-        long[] shape = a.shape();
-        long[] stride = a.stride();
         long expected = 1;
         for (int i = shape.length - 1; i >= 0; i--) {
             if (shape[i] != 1 && stride[i] != expected) {
@@ -735,7 +791,11 @@ public final class Tensor {
         long[] bs = b.shape();
         if (as.length == 2 && bs.length == 2) {
             Tensor out = empty(dtype, as[0], bs[1]);
-            Nd4j.gemm(live(), b.live(), out.array, false, false, 1.0, 0.0);
+            if (dtype == DType.FLOAT32 && Gemm.small(as[0], as[1], bs[1])) {
+                Gemm.product(contiguous(), b, out);   // a few rows: the engine's own kernel, no BLAS call
+                return out;
+            }
+            Nd4j.gemm(live(), b.live(), out.live(), false, false, 1.0, 0.0);
             return out;
         }
         if (bs.length == 2) {
@@ -749,7 +809,7 @@ public final class Tensor {
         long[] outShape = as.clone();
         outShape[as.length - 1] = bs[bs.length - 1];
         Tensor out = empty(dtype, outShape);
-        Nd4j.matmul(live(), b.live(), out.array);
+        Nd4j.matmul(live(), b.live(), out.live());
         return out;
     }
 
@@ -804,8 +864,7 @@ public final class Tensor {
         }
         // A dense tensor is reshaped in place: the same buffer read with the new shape's strides.
         Tensor dense = contiguous();
-        return dense.view(Nd4j.create(dense.storage.buffer(), target, Shapes.strides(target), dense.elementOffset(), 'c',
-                dtype.nd4j()));
+        return dense.view(target, Shapes.strides(target), dense.elementOffset());
     }
 
     /** Reorders the axes: output axis i is input axis {@code order[i]}. */
@@ -823,7 +882,14 @@ public final class Tensor {
             throw new ShapeException("permute: " + Arrays.toString(order) + " is not a permutation of the "
                     + r + " axes of x" + shapeString());
         }
-        return view(live().permute(order));
+        requireLive();
+        long[] permutedShape = new long[r];
+        long[] permutedStride = new long[r];
+        for (int i = 0; i < r; i++) {
+            permutedShape[i] = shape[order[i]];
+            permutedStride[i] = stride[order[i]];
+        }
+        return view(permutedShape, permutedStride, offset);
     }
 
     /** Swaps the last two axes. */
@@ -853,11 +919,10 @@ public final class Tensor {
             return this;
         }
         // A view: the same strides, the offset moved to the first kept element, one size shrunk.
-        INDArray x = live();
-        long[] shape = x.shape().clone();
-        long[] stride = x.stride().clone();
-        shape[a] = end - start;
-        return view(Nd4j.create(storage.buffer(), shape, stride, x.offset() + start * stride[a], 'c', dtype.nd4j()));
+        requireLive();
+        long[] sliced = shape.clone();
+        sliced[a] = end - start;
+        return view(sliced, stride.clone(), offset + start * stride[a]);
     }
 
     /** Joins tensors along {@code axis}; all other sizes must agree. */

@@ -42,6 +42,43 @@ public final class Gemm {
     private Gemm() {
     }
 
+    /** Products up to this many multiply-adds run here rather than in BLAS, whose call costs tens of microseconds. */
+    static final long SMALL = 1 << 20;
+
+    /**
+     * Whether {@code (m, k) x (k, n)} is small enough for {@link #product}: one generated token's
+     * projections (m = 1) spent two thirds of their time in ND4J's call overhead.
+     */
+    public static boolean small(long m, long k, long n) {
+        return m <= 64 && m * k * n <= SMALL;
+    }
+
+    /** B's rows read by small products, kept while B lives: a model's weights, read once per generated token. */
+    private static final java.util.Map<dev.reformer.tensor.Tensor, float[]> WEIGHTS =
+            java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
+
+    /**
+     * {@code out = a b} for float32 {@code a} (m, k), {@code b} (k, n), {@code out} (m, n), all
+     * small ({@link #small}), on one thread. B's elements are copied to the heap once per tensor
+     * (tensors do not change once an op has read them) and kept while the tensor lives.
+     */
+    public static void product(dev.reformer.tensor.Tensor a, dev.reformer.tensor.Tensor b, dev.reformer.tensor.Tensor out) {
+        int m = Math.toIntExact(a.size(0));
+        int k = Math.toIntExact(a.size(1));
+        int n = Math.toIntExact(b.size(1));
+        float[] x = new float[m * k];
+        a.floats().get(0, x);
+        float[] w = WEIGHTS.get(b);
+        if (w == null) {
+            w = new float[k * n];
+            b.floats().get(0, w);
+            WEIGHTS.put(b, w);
+        }
+        float[] c = new float[m * n];
+        gemm(m, n, k, 1f, x, 0, k, 1, w, 0, n, c, 0, n, false);
+        out.writableFloats().put(0, c);
+    }
+
     /**
      * {@code C[i][j] = (accumulate ? C[i][j] : 0) + alpha * sum_p A(i, p) B[p][j]} for i < m, j < n, p < k,
      * with {@code A(i, p) = a[aOff + i*aRow + p*aCol]}, {@code B[p][j] = b[bOff + p*bRow + j]},
@@ -171,6 +208,20 @@ public final class Gemm {
                     for (int r = 0; r < ROWS; r++) {
                         packed[p * ROWS + r] = r < rows ? a[aOff + (i + r) * aRow + p * aCol] : 0f;
                     }
+                }
+                if (rows <= ROWS / 2) {
+                    // a few rows (a generated token's one): a row at a time, not a mostly empty block
+                    for (int r = 0; r < rows; r++) {
+                        int j = 0;
+                        for (; j + 4 * vl <= n; j += 4 * vl) {
+                            row4(k, alpha, a, aOff + (i + r) * aRow, aCol, b, bOff + j, bRow, c, cOff + (i + r) * cRow + j);
+                        }
+                        for (; j < n; j += vl) {
+                            row1(k, alpha, a, aOff + (i + r) * aRow, aCol, b, bOff + j, bRow, c, cOff + (i + r) * cRow + j,
+                                    F.indexInRange(j, n));
+                        }
+                    }
+                    continue;
                 }
                 for (int j = 0; j < fullColumns; j += 2 * vl) {
                     if (rows == ROWS) {
@@ -324,6 +375,28 @@ public final class Gemm {
             FloatVector.fromArray(F, c, cOff + 6 * cRow + vl).add(c61.mul(alpha)).intoArray(c, cOff + 6 * cRow + vl);
             FloatVector.fromArray(F, c, cOff + 7 * cRow).add(c70.mul(alpha)).intoArray(c, cOff + 7 * cRow);
             FloatVector.fromArray(F, c, cOff + 7 * cRow + vl).add(c71.mul(alpha)).intoArray(c, cOff + 7 * cRow + vl);
+        }
+
+        /** One row of C by four vectors of columns: four sums in flight, A read in place. */
+        private static void row4(int k, float alpha, float[] a, int aOff, int aCol, float[] b, int bOff, int bRow, float[] c,
+                int cOff) {
+            int vl = F.length();
+            FloatVector c0 = FloatVector.zero(F);
+            FloatVector c1 = c0;
+            FloatVector c2 = c0;
+            FloatVector c3 = c0;
+            for (int p = 0; p < k; p++) {
+                FloatVector ap = FloatVector.broadcast(F, a[aOff + p * aCol]);
+                int bp = bOff + p * bRow;
+                c0 = ap.fma(FloatVector.fromArray(F, b, bp), c0);
+                c1 = ap.fma(FloatVector.fromArray(F, b, bp + vl), c1);
+                c2 = ap.fma(FloatVector.fromArray(F, b, bp + 2 * vl), c2);
+                c3 = ap.fma(FloatVector.fromArray(F, b, bp + 3 * vl), c3);
+            }
+            FloatVector.fromArray(F, c, cOff).add(c0.mul(alpha)).intoArray(c, cOff);
+            FloatVector.fromArray(F, c, cOff + vl).add(c1.mul(alpha)).intoArray(c, cOff + vl);
+            FloatVector.fromArray(F, c, cOff + 2 * vl).add(c2.mul(alpha)).intoArray(c, cOff + 2 * vl);
+            FloatVector.fromArray(F, c, cOff + 3 * vl).add(c3.mul(alpha)).intoArray(c, cOff + 3 * vl);
         }
 
         /** One row of C by one (masked) vector of columns, A read in place. */
