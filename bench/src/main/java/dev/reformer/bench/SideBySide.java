@@ -24,7 +24,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  * for time and for peak resident memory.
  *
  * <pre>
- *   java -cp bench/target/benchmarks.jar dev.reformer.bench.SideBySide [--rounds N] [--plain] OUT.jsonl [CONFIG ...]
+ *   java -cp bench/target/benchmarks.jar dev.reformer.bench.SideBySide [--rounds N] [--plain] [--avx2] OUT.jsonl [CONFIG ...]
  *   CONFIG: lsh:4096:4, lsh:4096:4:causal, full:1024, dupstep, lm, primitives; default: the issue's set
  * </pre>
  * {@code --plain} adds a third side, ours started as code that embeds the engine starts it: a
@@ -37,9 +37,16 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  * from growing the heap, and the resident size, far past what the Java objects need); the peer
  * runs through its own {@code run.sh} (2 threads, jemalloc). Requires the peer set up with
  * {@code ../shared/peer/setup.sh}.
+ *
+ * <p>{@code --avx2} makes an AVX-512 machine stand in for an AVX2 one, on every side: our JVMs get
+ * {@code -XX:UseAVX=2} (the plain one too: it is the machine, not the launcher), OpenBLAS
+ * {@code OPENBLAS_CORETYPE=Haswell}, and PyTorch {@code ATEN_CPU_CAPABILITY=avx2}; every result
+ * line then carries {@code "cpu_emulated":"avx2"}.
  */
 public final class SideBySide {
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** Whether this run emulates an AVX2 machine ({@code --avx2}). */
+    private static boolean avx2;
 
     private SideBySide() {
     }
@@ -73,13 +80,16 @@ public final class SideBySide {
             } else if (args.get(0).equals("--plain")) {
                 plain = true;
                 args = args.subList(1, args.size());
+            } else if (args.get(0).equals("--avx2")) {
+                avx2 = true;
+                args = args.subList(1, args.size());
             } else {
                 System.err.println("SideBySide: unknown option " + args.get(0));
                 System.exit(2);
             }
         }
         if (args.isEmpty()) {
-            System.err.println("usage: SideBySide [--rounds N] OUT.jsonl [CONFIG ...]");
+            System.err.println("usage: SideBySide [--rounds N] [--plain] [--avx2] OUT.jsonl [CONFIG ...]");
             System.exit(2);
         }
         Path out = Path.of(args.get(0));
@@ -108,6 +118,9 @@ public final class SideBySide {
                             if (side.equals("plain")) {
                                 ((com.fasterxml.jackson.databind.node.ObjectNode) r).put("side", "ours-plain-jvm");
                             }
+                            if (avx2) {
+                                ((com.fasterxml.jackson.databind.node.ObjectNode) r).put("cpu_emulated", "avx2");
+                            }
                             w.write(r.toString() + "\n");
                             w.flush();
                             String key = r.has("op") ? "primitive " + r.get("op").asText() : config;
@@ -127,6 +140,9 @@ public final class SideBySide {
         String classpath = System.getProperty("java.class.path");
         String main = config.equals("primitives") ? PrimitivesRunner.class.getName() : StepRunner.class.getName();
         List<String> command = new ArrayList<>(List.of(java));
+        if (avx2) {
+            command.add("-XX:UseAVX=2");
+        }
         if (!plain) {
             command.addAll(dev.reformer.benchmark.LaunchOptions.launcher());
         }
@@ -138,6 +154,9 @@ public final class SideBySide {
         if (plain) {
             pb.environment().keySet().removeIf(k -> k.startsWith("OMP_") || k.startsWith("OPENBLAS_")
                     || k.equals("JAVA_TOOL_OPTIONS") || k.equals("JDK_JAVA_OPTIONS"));
+            if (avx2) {
+                pb.environment().put("OPENBLAS_CORETYPE", "Haswell");
+            }
             return results(pb);
         }
         pb.environment().put("OMP_NUM_THREADS", "2");
@@ -156,6 +175,9 @@ public final class SideBySide {
      * SSE3 sgemm kernel), unless the caller chose; else null, OpenBLAS's own choice.
      */
     static String openBlasCoreType() throws IOException {
+        if (avx2) {
+            return "Haswell";
+        }
         String chosen = System.getenv("OPENBLAS_CORETYPE");
         if (chosen != null) {
             return chosen;
@@ -173,6 +195,15 @@ public final class SideBySide {
         return null;
     }
 
+    /** The peer's process on the machine this run stands for ({@code --avx2}: PyTorch and OpenBLAS kept to AVX2). */
+    private static ProcessBuilder peerMachine(ProcessBuilder pb) {
+        if (avx2) {
+            pb.environment().put("ATEN_CPU_CAPABILITY", "avx2");
+            pb.environment().put("OPENBLAS_CORETYPE", "Haswell");
+        }
+        return pb;
+    }
+
     private static List<JsonNode> runPeer(String config, Path peer) throws IOException, InterruptedException {
         if (config.equals("primitives")) {
             // The PyTorch script under the peer's settings: its run.sh with our script in place of peer_bench.py.
@@ -182,13 +213,13 @@ public final class SideBySide {
             pb.environment().put("LD_PRELOAD", "libjemalloc.so.2");
             pb.environment().put("MALLOC_CONF", "dirty_decay_ms:-1,muzzy_decay_ms:-1");
             pb.environment().put("PYTHONPATH", dest);
-            return results(pb);
+            return results(peerMachine(pb));
         }
         String json = Workloads.Config.parse(config).peerJson();
         if (json == null) {
             return List.of();
         }
-        return results(new ProcessBuilder(peer.toString(), "--one", json));
+        return results(peerMachine(new ProcessBuilder(peer.toString(), "--one", json)));
     }
 
     private static List<JsonNode> results(ProcessBuilder pb) throws IOException, InterruptedException {

@@ -40,10 +40,14 @@ import java.util.function.LongUnaryOperator;
  * }</pre>
  */
 final class Pass {
-    /** Elements per group: a few arrays of this size sit in the L1 and L2 caches. */
-    static final int GROUP = 2048;
-    /** Groups below which one thread does all the work: handing work over costs several microseconds. */
-    private static final int PARALLEL_GROUPS = 16;
+    /**
+     * Elements per group: the group's arrays and the memory they are copied from and to all sit in
+     * the L1 cache (32 KB a core). Measured on 16M floats (AMD EPYC, AVX-512), 512 ran the
+     * primitives in 0.6-1.0 of the time of 2048 (0.8 typical), the attention and training steps alike.
+     */
+    static final int GROUP = 512;
+    /** Elements below which one thread does all the work: handing work over costs several microseconds. */
+    private static final int PARALLEL_ELEMENTS = 32768;
 
     private enum Kind {
         /** The pass's own (rows, n) layout. */
@@ -215,7 +219,7 @@ final class Pass {
         for (int o = 0; o < out.length; o++) {
             out[o] = Memory.writable(outputs.get(o).tensor);
         }
-        Parallel.forRange(groups(), PARALLEL_GROUPS, (from, to) -> {
+        Parallel.forRange(groups(), Math.max(1, PARALLEL_ELEMENTS / (rowsPerGroup * Math.max(n, 1))), (from, to) -> {
             Group g = prepare(isFloat, vector, in);
             for (int index = from; index < to; index++) {
                 g.index = index;
