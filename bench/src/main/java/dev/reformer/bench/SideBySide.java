@@ -47,6 +47,8 @@ public final class SideBySide {
     private static final ObjectMapper JSON = new ObjectMapper();
     /** Whether this run emulates an AVX2 machine ({@code --avx2}). */
     private static boolean avx2;
+    /** OpenBLAS's kernels for an AVX2 machine, every side's under {@code --avx2}. */
+    private static final String AVX2_CORETYPE = "Haswell";
 
     private SideBySide() {
     }
@@ -155,7 +157,7 @@ public final class SideBySide {
             pb.environment().keySet().removeIf(k -> k.startsWith("OMP_") || k.startsWith("OPENBLAS_")
                     || k.equals("JAVA_TOOL_OPTIONS") || k.equals("JDK_JAVA_OPTIONS"));
             if (avx2) {
-                pb.environment().put("OPENBLAS_CORETYPE", "Haswell");
+                pb.environment().put("OPENBLAS_CORETYPE", AVX2_CORETYPE);
             }
             return results(pb);
         }
@@ -176,7 +178,7 @@ public final class SideBySide {
      */
     static String openBlasCoreType() throws IOException {
         if (avx2) {
-            return "Haswell";
+            return AVX2_CORETYPE;
         }
         String chosen = System.getenv("OPENBLAS_CORETYPE");
         if (chosen != null) {
@@ -199,7 +201,7 @@ public final class SideBySide {
     private static ProcessBuilder peerMachine(ProcessBuilder pb) {
         if (avx2) {
             pb.environment().put("ATEN_CPU_CAPABILITY", "avx2");
-            pb.environment().put("OPENBLAS_CORETYPE", "Haswell");
+            pb.environment().put("OPENBLAS_CORETYPE", AVX2_CORETYPE);
         }
         return pb;
     }

@@ -42,8 +42,9 @@ import java.util.function.LongUnaryOperator;
 final class Pass {
     /**
      * Elements per group: the group's arrays and the memory they are copied from and to all sit in
-     * the L1 cache (32 KB a core). Measured on 16M floats (AMD EPYC, AVX-512), 512 ran the
-     * primitives in 0.6-1.0 of the time of 2048 (0.8 typical), the attention and training steps alike.
+     * the L1 cache (32 KB a core). Measured against 2048 (AMD EPYC, AVX-512; bench/results/
+     * pass-group-2026-12-02.txt): the primitives on 16M floats in 0.65-0.95 of the time, the
+     * attention and training steps within their run-to-run spread.
      */
     static final int GROUP = 512;
     /** Elements below which one thread does all the work: handing work over costs several microseconds. */
@@ -219,7 +220,8 @@ final class Pass {
         for (int o = 0; o < out.length; o++) {
             out[o] = Memory.writable(outputs.get(o).tensor);
         }
-        Parallel.forRange(groups(), Math.max(1, PARALLEL_ELEMENTS / (rowsPerGroup * Math.max(n, 1))), (from, to) -> {
+        int groupElements = rowsPerGroup * Math.max(n, 1);
+        Parallel.forRange(groups(), Math.max(1, PARALLEL_ELEMENTS / groupElements), (from, to) -> {
             Group g = prepare(isFloat, vector, in);
             for (int index = from; index < to; index++) {
                 g.index = index;
