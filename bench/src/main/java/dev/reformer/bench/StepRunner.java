@@ -23,7 +23,8 @@ import java.util.Locale;
 public final class StepRunner {
     static final int RUNS = 5;
     static final int WARMUP_STEPS = 3;
-    static final double WARMUP_SECONDS = 8;
+    /** Seconds of warm-up: 8, or the system property {@code reformer.bench.warmup}. */
+    static final double WARMUP_SECONDS = Double.parseDouble(System.getProperty("reformer.bench.warmup", "8"));
 
     private StepRunner() {
     }

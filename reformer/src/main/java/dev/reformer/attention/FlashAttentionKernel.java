@@ -291,16 +291,26 @@ final class FlashAttentionKernel {
         final ChunkedAttentionProblem pb;
         final PositionMasks masks;
         final int length;
-        final int[] positions;
+        /** 1 where a key of sequence {@link #blockedRow} is padding; read only where the masks may block. */
+        final int[] blocked;
+        int blockedRow = -1;
 
         Rows(ChunkedAttentionProblem pb) {
             this.pb = pb;
             this.masks = new PositionMasks(pb);
             this.length = pb.length();
-            this.positions = new int[length];
-            for (int j = 0; j < length; j++) {
-                positions[j] = j;
+            this.blocked = new int[length];
+        }
+
+        /** The padding flags of sequence {@code row}, made on the calling thread before its rows are shared out. */
+        int[] blocked(int row) {
+            if (masks.mayBlock() && blockedRow != row) {
+                for (int j = 0; j < length; j++) {
+                    blocked[j] = pb.padded(row, j) ? 1 : 0;
+                }
+                blockedRow = row;
             }
+            return blocked;
         }
 
         /** Keys the queries {@code [i0, i0 + n)} can see: all, or for causal attention up to the block's last query. */
@@ -308,24 +318,12 @@ final class FlashAttentionKernel {
             return pb.spec().causal() ? i0 + n : length;
         }
 
-        /** One thread's rows: logits, their gradients, the mask flags and the blocked keys. */
+        /** One thread's rows: logits, their gradients and the mask flags. */
         private final class Scratch {
             final float[] s = new float[length];
             final float[] ds = new float[length];
             final float[] discarded = new float[length];
             final int[] masked = new int[length];
-            final int[] blocked = new int[length];
-            int blockedRow = -1;
-
-            int[] blocked(int row) {
-                if (blockedRow != row) {
-                    for (int j = 0; j < length; j++) {
-                        blocked[j] = pb.padded(row, j) ? 1 : 0;
-                    }
-                    blockedRow = row;
-                }
-                return blocked;
-            }
         }
 
         /**
@@ -334,12 +332,13 @@ final class FlashAttentionKernel {
          */
         boolean softmax(Tensor scores, int row, int i0, int n, int keys, float[] max, float[] logSum) {
             FloatBuffer sb = scores.writableFloats();
+            int[] barred = blocked(row);
             boolean[] spread = new boolean[1];
             Parallel.forRange(n, 8, (from, to) -> {
                 Scratch t = new Scratch();
                 for (int i = from; i < to; i++) {
                     sb.get(i * keys, t.s, 0, keys);
-                    masks.apply(t.s, t.masked, 0, keys, i0 + i, positions, t.blocked(row), 0);
+                    masks.applyInOrder(t.s, t.masked, 0, keys, i0 + i, 0, barred);
                     float m = Reductions.max(t.s, 0, keys);
                     double sum = Exp.expShifted(t.s, 0, keys, m, t.s);
                     float inverse = (float) (1.0 / sum);
@@ -369,11 +368,12 @@ final class FlashAttentionKernel {
         /** {@code P = e^((S - m) - log l)} row by row from the forward's statistics, the masks applied again. */
         void weightsFromStats(Tensor scores, int row, int i0, int n, int keys, Stats stats) {
             FloatBuffer sb = scores.writableFloats();
+            int[] barred = blocked(row);
             Parallel.forRange(n, 8, (from, to) -> {
                 Scratch t = new Scratch();
                 for (int i = from; i < to; i++) {
                     sb.get(i * keys, t.s, 0, keys);
-                    masks.apply(t.s, t.masked, 0, keys, i0 + i, positions, t.blocked(row), 0);
+                    masks.applyInOrder(t.s, t.masked, 0, keys, i0 + i, 0, barred);
                     float m = stats.max[row * length + i0 + i];
                     for (int j = 0; j < keys; j++) {
                         t.s[j] -= m;
@@ -389,13 +389,14 @@ final class FlashAttentionKernel {
             FloatBuffer sb = scores.floats();
             FloatBuffer db = scoreGrads.writableFloats();
             boolean vector = Kernels.vector();
+            int[] barred = blocked(row);
             Parallel.forRange(n, 8, (from, to) -> {
                 Scratch t = new Scratch();
                 for (int i = from; i < to; i++) {
                     sb.get(i * keys, t.s, 0, keys);
                     db.get(i * keys, t.ds, 0, keys);
                     // the masks again, for their flags only (on values thrown away)
-                    masks.apply(t.discarded, t.masked, 0, keys, i0 + i, positions, t.blocked(row), 0);
+                    masks.applyInOrder(t.discarded, t.masked, 0, keys, i0 + i, 0, barred);
                     float shift = -delta[row * length + i0 + i];
                     if (vector) {
                         Vector.logitGradientRow(t.s, t.ds, t.masked, 0, keys, shift);

@@ -31,8 +31,16 @@ final class KeyNormalization {
         }
     }
 
-    /** {@code dx[0..d) += (dk - x (x . dk) / |x|^2) / |x|} for the row {@code x[at .. at + d)}, in double. */
+    /**
+     * {@code dx[0..d) += (dk - x (x . dk) / |x|^2) / |x|} for the row {@code x[at .. at + d)}: the
+     * plain loop in double; the vector form sums the two dot products in float lanes (added in
+     * double, as {@link #normalize}) and applies the result as two float products.
+     */
     static void addBackward(float[] x, int at, float[] dk, float[] dx, int d) {
+        if (Kernels.vector()) {
+            Vector.addBackward(x, at, dk, dx, d);
+            return;
+        }
         double squared = 0;
         double along = 0;
         for (int e = 0; e < d; e++) {
@@ -51,6 +59,39 @@ final class KeyNormalization {
         private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
 
         private Vector() {
+        }
+
+        static void addBackward(float[] x, int at, float[] dk, float[] dx, int d) {
+            FloatVector squaredLanes = FloatVector.zero(F);
+            FloatVector alongLanes = FloatVector.zero(F);
+            int e = 0;
+            for (; e < F.loopBound(d); e += F.length()) {
+                FloatVector v = FloatVector.fromArray(F, x, at + e);
+                squaredLanes = v.fma(v, squaredLanes);
+                alongLanes = v.fma(FloatVector.fromArray(F, dk, e), alongLanes);
+            }
+            float[] lanes = VectorLanes.scratch();
+            squaredLanes.intoArray(lanes, 0);
+            double squared = VectorLanes.sum(lanes, F.length());
+            alongLanes.intoArray(lanes, 0);
+            double along = VectorLanes.sum(lanes, F.length());
+            for (; e < d; e++) {
+                squared += (double) x[at + e] * x[at + e];
+                along += (double) x[at + e] * dk[e];
+            }
+            double norm = Math.sqrt(Math.max(squared, 1e-24));
+            double projection = squared >= 1e-24 ? along / (norm * norm) : 0;
+            float inverse = (float) (1 / norm);                   // dx += dk / |x| - x (projection / |x|)
+            float alongX = (float) (projection / norm);
+            FloatVector byNorm = FloatVector.broadcast(F, inverse);
+            FloatVector byX = FloatVector.broadcast(F, -alongX);
+            for (e = 0; e < F.loopBound(d); e += F.length()) {
+                FloatVector.fromArray(F, dk, e).fma(byNorm, FloatVector.fromArray(F, x, at + e).fma(byX,
+                        FloatVector.fromArray(F, dx, e))).intoArray(dx, e);
+            }
+            for (; e < d; e++) {
+                dx[e] += dk[e] * inverse - x[at + e] * alongX;
+            }
         }
 
         static void normalize(float[] x, int at, int d) {

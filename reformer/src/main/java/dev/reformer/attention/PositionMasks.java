@@ -61,6 +61,39 @@ final class PositionMasks {
         }
     }
 
+    /**
+     * {@link #apply} for keys at consecutive positions {@code first, first + 1, ...} (full
+     * attention's rows), where each mask is a range: the query's own key, the keys after it, and
+     * the blocked ones (flags indexed by position), so the row is filled rather than compared
+     * key by key.
+     */
+    void applyInOrder(float[] logits, int[] masked, int at, int n, int t, int first, int[] blocked) {
+        java.util.Arrays.fill(masked, at, at + n, 0);
+        if (mayBlock) {
+            for (int j = 0; j < n; j++) {
+                if (blocked[first + j] != 0) {
+                    logits[at + j] = forbidden;
+                    masked[at + j] = 1;
+                }
+            }
+        }
+        if (causal) {
+            int later = Math.max(0, Math.min(n, t + 1 - first));        // the first key after the query
+            java.util.Arrays.fill(logits, at + later, at + n, forbidden);
+            java.util.Arrays.fill(masked, at + later, at + n, 1);
+        }
+        int own = t - first;
+        if (shared && own >= 0 && own < n) {                            // the self value wins over the rest
+            logits[at + own] = self;
+            masked[at + own] = 1;
+        }
+    }
+
+    /** Whether some keys may be blocked (padding, or windows past a sequence's ends): else {@code blocked} is never read. */
+    boolean mayBlock() {
+        return mayBlock;
+    }
+
     /** The vector form: whole vectors of keys; returns how many it did (the rest go through the plain loop). */
     private static final class Vector {
         private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
