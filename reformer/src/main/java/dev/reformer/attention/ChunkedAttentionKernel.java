@@ -67,7 +67,7 @@ final class ChunkedAttentionKernel {
                     seg.weights(c, slotOf);
                     // O = P V: (C, W) x (W, D), the window's values a run of rows of the segment's
                     Gemm.gemm(seg.c, d, seg.w, 1f, seg.logits, 0, seg.w, 1, seg.values, seg.windowRow(c) * d, d,
-                            seg.o, 0, d, false);
+                            seg.o, 0, d, false, seg.products);
                     for (int i = 0; i < seg.c; i++) {
                         int at = row * items + seg.queryItem[seg.core(c, i)];
                         out.put(at * d, seg.o, i * d, d);
@@ -114,11 +114,11 @@ final class ChunkedAttentionKernel {
                     int window = seg.windowRow(chunk) * d;
                     int core = seg.core(chunk, 0) * d;
                     // dV += P^T dO: (W, C) x (C, D), A(j, i) = P[i][j]
-                    Gemm.gemm(seg.w, d, c, 1f, seg.logits, 0, 1, seg.w, seg.dOut, core, d, dValues, window, d, true);
+                    Gemm.gemm(seg.w, d, c, 1f, seg.logits, 0, 1, seg.w, seg.dOut, core, d, dValues, window, d, true, seg.products);
                     // dK += scale dS^T Q: (W, C) x (C, D)
-                    Gemm.gemm(seg.w, d, c, scale, seg.dLogits, 0, 1, seg.w, seg.queries, core, d, dKeys, window, d, true);
+                    Gemm.gemm(seg.w, d, c, scale, seg.dLogits, 0, 1, seg.w, seg.queries, core, d, dKeys, window, d, true, seg.products);
                     // dQ = scale dS K: (C, W) x (W, D)
-                    Gemm.gemm(c, d, seg.w, scale, seg.dLogits, 0, seg.w, 1, seg.keys, window, d, seg.o, 0, d, false);
+                    Gemm.gemm(c, d, seg.w, scale, seg.dLogits, 0, seg.w, 1, seg.keys, window, d, seg.o, 0, d, false, seg.products);
                     for (int i = 0; i < c; i++) {
                         dOut.put((row * items + seg.queryItem[core / d + i]) * d, seg.o, i * d, d);
                     }
@@ -238,6 +238,7 @@ final class ChunkedAttentionKernel {
         int first;
         int end;
         int extended;             // chunks gathered: end - first + before + after
+        final Gemm.Workspace products = new Gemm.Workspace(); // this thread's working arrays for the products
         final float[] keys;       // (E*C, D) keys of the extended chunks
         final float[] keysT;      // (D, E*C)
         final float[] values;     // (E*C, D)
@@ -356,7 +357,7 @@ final class ChunkedAttentionKernel {
         void weights(int chunk, int[] slotOf) {
             int columns = extended * c;
             Gemm.gemm(c, w, d, (float) pb.spec().scale(), queries, core(chunk, 0) * d, d, 1, keysT, windowRow(chunk),
-                    columns, logits, 0, w, false);
+                    columns, logits, 0, w, false, products);
             int windowStart = windowRow(chunk);
             for (int i = 0; i < c; i++) {
                 int t = queryItem[core(chunk, i)] % pb.length();
@@ -375,7 +376,7 @@ final class ChunkedAttentionKernel {
         void logitGradients(int chunk) {
             int core = core(chunk, 0);
             // dP = dO V^T: (C, D) x (D, W)
-            Gemm.gemm(c, w, d, 1f, dOut, core * d, d, 1, valuesT, windowRow(chunk), extended * c, dLogits, 0, w, false);
+            Gemm.gemm(c, w, d, 1f, dOut, core * d, d, 1, valuesT, windowRow(chunk), extended * c, dLogits, 0, w, false, products);
             for (int i = 0; i < c; i++) {
                 int at = (core + i) * d;
                 if (Kernels.vector()) {

@@ -13,13 +13,14 @@ import jdk.incubator.vector.VectorSpecies;
  * multiply-adds, starting from 0, then {@code C += alpha * sum}; both loops below do exactly that,
  * so they give the same bits.
  *
- * <p>Vector kernel: register-blocked. A's rows are packed in panels of {@link Vector#ROWS} (six
- * where vectors are 256 bits wide and 16 registers exist, eight with 512 bits and 32 registers),
- * p-major, so that one step of the inner loop reads {@code ROWS} consecutive values of A and two
- * vectors of one row of B, and updates {@code ROWS x 2} vectors of C held in registers.
- * Measured on one core of the project's AVX2 machine at 48x96x64: 29 GFLOP/s for four rows
- * unpacked, 34 for six rows packed on JDK 17, 82 on JDK 25, whose compiler allocates the twelve
- * accumulators to registers where JDK 17's spills some.
+ * <p>Vector kernel: register-blocked. A block of {@link Vector#ROWS} rows of C (six where vectors
+ * are 256 bits wide and 16 registers exist, eight with 512 bits and 32 registers) by two vectors
+ * of columns: one step of the inner loop broadcasts {@code ROWS} values of A, reads two vectors of
+ * one row of B, and updates {@code ROWS x 2} vectors of C held in registers. A is read in place,
+ * or, for products of many column panels ({@link Vector#PACK_PANELS}), from a copy of the block's
+ * rows laid out p-major. Measured on one core of the project's AVX2 machine at 48x96x64: 29
+ * GFLOP/s for four rows unpacked, 34 for six rows packed on JDK 17, 82 on JDK 25, whose compiler
+ * allocates the twelve accumulators to registers where JDK 17's spills some.
  *
  * <p>Plain loop: B's rows are first copied into arrays of their own and each row of C is summed in
  * an array of its own, so the innermost loop, {@code acc[j] = fma(a_p, b_p[j], acc[j])} over j,
@@ -85,20 +86,30 @@ public final class Gemm {
      */
     public static void gemm(int m, int n, int k, float alpha, float[] a, int aOff, int aRow, int aCol, float[] b, int bOff,
             int bRow, float[] c, int cOff, int cRow, boolean accumulate) {
+        gemm(m, n, k, alpha, a, aOff, aRow, aCol, b, bOff, bRow, c, cOff, cRow, accumulate, SCRATCH.get());
+    }
+
+    /**
+     * {@link #gemm(int, int, int, float, float[], int, int, int, float[], int, int, float[], int, int, boolean)}
+     * with the caller's own working arrays, for code that runs many small products on one thread:
+     * looking up this thread's arrays cost 9% of the chunked attention kernel's products.
+     */
+    public static void gemm(int m, int n, int k, float alpha, float[] a, int aOff, int aRow, int aCol, float[] b, int bOff,
+            int bRow, float[] c, int cOff, int cRow, boolean accumulate, Workspace scratch) {
         if (!accumulate) {
             for (int i = 0; i < m; i++) {
                 Arrays.fill(c, cOff + i * cRow, cOff + i * cRow + n, 0f);
             }
         }
         if (Kernels.vector()) {
-            Vector.gemm(m, n, k, alpha, a, aOff, aRow, aCol, b, bOff, bRow, c, cOff, cRow);
+            Vector.gemm(m, n, k, alpha, a, aOff, aRow, aCol, b, bOff, bRow, c, cOff, cRow, scratch);
         } else {
-            plain(m, n, k, alpha, a, aOff, aRow, aCol, b, bOff, bRow, c, cOff, cRow);
+            plain(m, n, k, alpha, a, aOff, aRow, aCol, b, bOff, bRow, c, cOff, cRow, scratch);
         }
     }
 
-    /** This thread's scratch: packed A, copies of B's rows, one row of sums and one of C. */
-    private static final class Scratch {
+    /** One thread's working arrays for the products: packed A, copies of B's rows, one row of sums and one of C. */
+    public static final class Workspace {
         float[] packedA = new float[0];
         float[][] rows = new float[0][];
         float[] acc = new float[0];
@@ -133,13 +144,12 @@ public final class Gemm {
         }
     }
 
-    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+    private static final ThreadLocal<Workspace> SCRATCH = ThreadLocal.withInitial(Workspace::new);
 
     // ------------------------------------------------------------------ plain loop
 
     static void plain(int m, int n, int k, float alpha, float[] a, int aOff, int aRow, int aCol, float[] b, int bOff,
-            int bRow, float[] c, int cOff, int cRow) {
-        Scratch scratch = SCRATCH.get();
+            int bRow, float[] c, int cOff, int cRow, Workspace scratch) {
         float[][] bp = scratch.rows(k, n);
         for (int p = 0; p < k; p++) {
             System.arraycopy(b, bOff + p * bRow, bp[p], 0, n);
@@ -187,6 +197,14 @@ public final class Gemm {
         private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
         /** Columns of C one register block covers: two vectors. */
         static final int PANEL = 2 * F.length();
+        /**
+         * Column panels from which a block copies A p-major first; narrower products read A in
+         * place. Measured on the AMD EPYC (AVX-512, JDK 17, one thread; AVX2 with -XX:UseAVX=2):
+         * the attention kernels' products (32x64x32, 32x32x64, 64x32x32 with A transposed) ran at
+         * 110-130 GFLOP/s in place against 40-50 with the copy (AVX2: 50-70 against 30-45), and
+         * products of 8 and more panels within the run-to-run spread either way.
+         */
+        static final int PACK_PANELS = 8;
         /** Rows of C per register block: 6 with 256-bit vectors (16 registers), 8 with 512 bits (32 registers). */
         static final int ROWS = F.length() >= 16 ? 8 : 6;
 
@@ -194,21 +212,14 @@ public final class Gemm {
         }
 
         static void gemm(int m, int n, int k, float alpha, float[] a, int aOff, int aRow, int aCol, float[] b, int bOff,
-                int bRow, float[] c, int cOff, int cRow) {
+                int bRow, float[] c, int cOff, int cRow, Workspace scratch) {
             int vl = F.length();
             int fullColumns = n - n % (2 * vl);
-            Scratch scratch = SCRATCH.get();
             float[] packed = scratch.packedA(ROWS * k);
             float[] tile = scratch.row(ROWS * PANEL);
             float[] tail = scratch.acc(vl);
             for (int i = 0; i < m; i += ROWS) {
                 int rows = Math.min(ROWS, m - i);
-                // A's panel p-major: packed[p * ROWS + r] = A(i + r, p), rows past m as zeros
-                for (int p = 0; p < k; p++) {
-                    for (int r = 0; r < ROWS; r++) {
-                        packed[p * ROWS + r] = r < rows ? a[aOff + (i + r) * aRow + p * aCol] : 0f;
-                    }
-                }
                 if (rows <= ROWS / 2) {
                     // a few rows (a generated token's one): a row at a time, not a mostly empty block
                     for (int r = 0; r < rows; r++) {
@@ -223,16 +234,34 @@ public final class Gemm {
                     }
                     continue;
                 }
+                // The block reads A(i + r, p) at aBlock[base + r * rowStep + p * pStep]: in place, or
+                // from a p-major copy where a wide product repays it (PACK_PANELS) or a short block
+                // needs rows of zeros.
+                float[] aBlock = a;
+                int base = aOff + i * aRow;
+                int rowStep = aRow;
+                int pStep = aCol;
+                if (rows < ROWS || (aRow != 1 && fullColumns >= PACK_PANELS * PANEL)) {
+                    for (int p = 0; p < k; p++) {
+                        for (int r = 0; r < ROWS; r++) {
+                            packed[p * ROWS + r] = r < rows ? a[aOff + (i + r) * aRow + p * aCol] : 0f;
+                        }
+                    }
+                    aBlock = packed;
+                    base = 0;
+                    rowStep = 1;
+                    pStep = ROWS;
+                }
                 for (int j = 0; j < fullColumns; j += 2 * vl) {
                     if (rows == ROWS) {
-                        block(k, alpha, packed, b, bOff + j, bRow, c, cOff + i * cRow + j, cRow);
+                        block(k, alpha, aBlock, base, rowStep, pStep, b, bOff + j, bRow, c, cOff + i * cRow + j, cRow);
                     } else {
                         // the last, short panel: its rows of C through a full-height tile
                         Arrays.fill(tile, 0, ROWS * PANEL, 0f);
                         for (int r = 0; r < rows; r++) {
                             System.arraycopy(c, cOff + (i + r) * cRow + j, tile, r * PANEL, PANEL);
                         }
-                        block(k, alpha, packed, b, bOff + j, bRow, tile, 0, PANEL);
+                        block(k, alpha, aBlock, base, rowStep, pStep, b, bOff + j, bRow, tile, 0, PANEL);
                         for (int r = 0; r < rows; r++) {
                             System.arraycopy(tile, r * PANEL, c, cOff + (i + r) * cRow + j, PANEL);
                         }
@@ -247,18 +276,19 @@ public final class Gemm {
             }
         }
 
-        private static void block(int k, float alpha, float[] packed, float[] b, int bOff, int bRow, float[] c, int cOff,
-                int cRow) {
+        /** One register block; A(r, p) is {@code a[base + r * rowStep + p * pStep]}. */
+        private static void block(int k, float alpha, float[] a, int base, int rowStep, int pStep, float[] b, int bOff,
+                int bRow, float[] c, int cOff, int cRow) {
             if (ROWS == 8) {
-                block8x2(k, alpha, packed, b, bOff, bRow, c, cOff, cRow);
+                block8x2(k, alpha, a, base, rowStep, pStep, b, bOff, bRow, c, cOff, cRow);
             } else {
-                block6x2(k, alpha, packed, b, bOff, bRow, c, cOff, cRow);
+                block6x2(k, alpha, a, base, rowStep, pStep, b, bOff, bRow, c, cOff, cRow);
             }
         }
 
         /** Six rows of C by two vectors of columns: 12 accumulators, 2 loads of B and 6 broadcasts of A per step. */
-        private static void block6x2(int k, float alpha, float[] a, float[] b, int bOff, int bRow, float[] c, int cOff,
-                int cRow) {
+        private static void block6x2(int k, float alpha, float[] a, int base, int rowStep, int pStep, float[] b, int bOff,
+                int bRow, float[] c, int cOff, int cRow) {
             int vl = F.length();
             FloatVector c00 = FloatVector.zero(F);
             FloatVector c01 = c00;
@@ -275,23 +305,23 @@ public final class Gemm {
             for (int p = 0; p < k; p++) {
                 FloatVector b0 = FloatVector.fromArray(F, b, bOff + p * bRow);
                 FloatVector b1 = FloatVector.fromArray(F, b, bOff + p * bRow + vl);
-                int ap = p * 6;
+                int ap = base + p * pStep;
                 FloatVector a0 = FloatVector.broadcast(F, a[ap]);
                 c00 = a0.fma(b0, c00);
                 c01 = a0.fma(b1, c01);
-                FloatVector a1 = FloatVector.broadcast(F, a[ap + 1]);
+                FloatVector a1 = FloatVector.broadcast(F, a[ap + rowStep]);
                 c10 = a1.fma(b0, c10);
                 c11 = a1.fma(b1, c11);
-                FloatVector a2 = FloatVector.broadcast(F, a[ap + 2]);
+                FloatVector a2 = FloatVector.broadcast(F, a[ap + 2 * rowStep]);
                 c20 = a2.fma(b0, c20);
                 c21 = a2.fma(b1, c21);
-                FloatVector a3 = FloatVector.broadcast(F, a[ap + 3]);
+                FloatVector a3 = FloatVector.broadcast(F, a[ap + 3 * rowStep]);
                 c30 = a3.fma(b0, c30);
                 c31 = a3.fma(b1, c31);
-                FloatVector a4 = FloatVector.broadcast(F, a[ap + 4]);
+                FloatVector a4 = FloatVector.broadcast(F, a[ap + 4 * rowStep]);
                 c40 = a4.fma(b0, c40);
                 c41 = a4.fma(b1, c41);
-                FloatVector a5 = FloatVector.broadcast(F, a[ap + 5]);
+                FloatVector a5 = FloatVector.broadcast(F, a[ap + 5 * rowStep]);
                 c50 = a5.fma(b0, c50);
                 c51 = a5.fma(b1, c51);
             }
@@ -311,8 +341,8 @@ public final class Gemm {
         }
 
         /** Eight rows of C by two vectors of columns: 16 accumulators, for 512-bit vectors and 32 registers. */
-        private static void block8x2(int k, float alpha, float[] a, float[] b, int bOff, int bRow, float[] c, int cOff,
-                int cRow) {
+        private static void block8x2(int k, float alpha, float[] a, int base, int rowStep, int pStep, float[] b, int bOff,
+                int bRow, float[] c, int cOff, int cRow) {
             int vl = F.length();
             FloatVector c00 = FloatVector.zero(F);
             FloatVector c01 = c00;
@@ -333,29 +363,29 @@ public final class Gemm {
             for (int p = 0; p < k; p++) {
                 FloatVector b0 = FloatVector.fromArray(F, b, bOff + p * bRow);
                 FloatVector b1 = FloatVector.fromArray(F, b, bOff + p * bRow + vl);
-                int ap = p * 8;
+                int ap = base + p * pStep;
                 FloatVector a0 = FloatVector.broadcast(F, a[ap]);
                 c00 = a0.fma(b0, c00);
                 c01 = a0.fma(b1, c01);
-                FloatVector a1 = FloatVector.broadcast(F, a[ap + 1]);
+                FloatVector a1 = FloatVector.broadcast(F, a[ap + rowStep]);
                 c10 = a1.fma(b0, c10);
                 c11 = a1.fma(b1, c11);
-                FloatVector a2 = FloatVector.broadcast(F, a[ap + 2]);
+                FloatVector a2 = FloatVector.broadcast(F, a[ap + 2 * rowStep]);
                 c20 = a2.fma(b0, c20);
                 c21 = a2.fma(b1, c21);
-                FloatVector a3 = FloatVector.broadcast(F, a[ap + 3]);
+                FloatVector a3 = FloatVector.broadcast(F, a[ap + 3 * rowStep]);
                 c30 = a3.fma(b0, c30);
                 c31 = a3.fma(b1, c31);
-                FloatVector a4 = FloatVector.broadcast(F, a[ap + 4]);
+                FloatVector a4 = FloatVector.broadcast(F, a[ap + 4 * rowStep]);
                 c40 = a4.fma(b0, c40);
                 c41 = a4.fma(b1, c41);
-                FloatVector a5 = FloatVector.broadcast(F, a[ap + 5]);
+                FloatVector a5 = FloatVector.broadcast(F, a[ap + 5 * rowStep]);
                 c50 = a5.fma(b0, c50);
                 c51 = a5.fma(b1, c51);
-                FloatVector a6 = FloatVector.broadcast(F, a[ap + 6]);
+                FloatVector a6 = FloatVector.broadcast(F, a[ap + 6 * rowStep]);
                 c60 = a6.fma(b0, c60);
                 c61 = a6.fma(b1, c61);
-                FloatVector a7 = FloatVector.broadcast(F, a[ap + 7]);
+                FloatVector a7 = FloatVector.broadcast(F, a[ap + 7 * rowStep]);
                 c70 = a7.fma(b0, c70);
                 c71 = a7.fma(b1, c71);
             }

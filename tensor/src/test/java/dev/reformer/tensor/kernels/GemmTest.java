@@ -16,7 +16,8 @@ class GemmTest {
 
     @Test
     void bothLoopsComputeTheProductAndAgreeBitForBit() {
-        int[][] shapes = {{64, 64, 64}, {13, 37, 5}, {1, 1, 1}, {9, 130, 64}, {64, 17, 128}, {3, 64, 3}};
+        // A read in place (few column panels), copied p-major (wide: 300 and 520 columns), short blocks and tails
+        int[][] shapes = {{64, 64, 64}, {13, 37, 5}, {1, 1, 1}, {9, 130, 64}, {64, 17, 128}, {3, 64, 3}, {16, 300, 20}, {21, 520, 7}};
         for (int[] s : shapes) {
             int m = s[0];
             int n = s[1];
