@@ -1,6 +1,8 @@
 package dev.reformer.attention;
 
+import dev.reformer.tensor.DType;
 import dev.reformer.tensor.ScratchArrays;
+import dev.reformer.tensor.Tensor;
 import dev.reformer.tensor.kernels.Gemm;
 import dev.reformer.tensor.kernels.Kernels;
 import dev.reformer.tensor.kernels.VectorLanes;
@@ -26,9 +28,9 @@ import jdk.incubator.vector.VectorSpecies;
  * gathers, through the sorted order, the keys and values of its chunks and of the chunks its
  * windows reach beyond it (its halo) into small arrays, once: consecutive chunks' windows overlap,
  * and a window is then a run of columns of those arrays, never a concatenated copy. Keys of shared
- * QK are normalised as they are gathered.
+ * QK are normalised once per call, each position's query to unit length, before any window reads them.
  *
- * <p>Forward, per chunk: {@code S = scale Q K^T} (C x W) with {@link FloatGemm}; the masked logits
+ * <p>Forward, per chunk: {@code S = scale Q K^T} (C x W) with {@link Gemm}; the masked logits
  * overwritten from positions; per row {@code P = e^(S - max) / sum} and {@code lse = max + log sum}
  * (the sum in double); {@code O = P V}; O and lse written at the items' places.
  *
@@ -57,12 +59,14 @@ final class ChunkedAttentionKernel {
         Segments segments = new Segments(pb);
         int[] slotOf = pb.spec().dedupe() ? pb.slotOfItems() : null;
         double[] lse = new double[pb.rows() * items];
+        Tensor ownKeys = k == null ? KeyNormalization.normalizedRows(q, (long) pb.rows() * pb.length(), d) : null;
+        FloatBuffer keys = ownKeys != null ? ownKeys.floats() : k;
         Parallel.forRange(pb.rows() * segments.count, 1, (from, to) -> {
             Segment seg = new Segment(pb);
             for (int task = from; task < to; task++) {
                 int row = task / segments.count;
                 int g = task % segments.count;
-                seg.gather(row, segments.first(g), segments.end(g), q, k, v, false);
+                seg.gather(row, segments.first(g), segments.end(g), q, keys, v, false);
                 for (int c = seg.first; c < seg.end; c++) {
                     seg.weights(c, slotOf);
                     // O = P V: (C, W) x (W, D), the window's values a run of rows of the segment's
@@ -76,6 +80,9 @@ final class ChunkedAttentionKernel {
                 }
             }
         });
+        if (ownKeys != null) {
+            ownKeys.free();
+        }
         return lse;
     }
 
@@ -99,12 +106,14 @@ final class ChunkedAttentionKernel {
         float[][] keyGrads = new float[rows * segments.count][];
         float[][] valueGrads = new float[rows * segments.count][];
         float scale = (float) pb.spec().scale();
+        Tensor ownKeys = k == null ? KeyNormalization.normalizedRows(q, (long) rows * length, d) : null;
+        FloatBuffer keys = ownKeys != null ? ownKeys.floats() : k;
         Parallel.forRange(rows * segments.count, 1, (from, to) -> {
             Segment seg = new Segment(pb);
             for (int task = from; task < to; task++) {
                 int row = task / segments.count;
                 int g = task % segments.count;
-                seg.gather(row, segments.first(g), segments.end(g), q, k, v, true);
+                seg.gather(row, segments.first(g), segments.end(g), q, keys, v, true);
                 seg.gatherGradients(row, out, dOut, dLse);
                 float[] dKeys = ScratchArrays.zeroedFloats(seg.extended * c * d);
                 float[] dValues = ScratchArrays.zeroedFloats(seg.extended * c * d);
@@ -127,6 +136,9 @@ final class ChunkedAttentionKernel {
                 valueGrads[task] = dValues;
             }
         });
+        if (ownKeys != null) {
+            ownKeys.free();
+        }
         // Per position: its K items' query gradients and its K slots' key and value gradients from
         // every segment whose windows reached them, in a fixed order.
         boolean shared = pb.spec().sharedQk();
@@ -291,7 +303,7 @@ final class ChunkedAttentionKernel {
             return (chunk - first) * c + i;
         }
 
-        /** Reads the segment's queries and its extended chunks' keys and values through the sorted order. */
+        /** Reads the segment's queries and its extended chunks' keys (normalised ones for shared QK) and values through the sorted order. */
         void gather(int row, int first, int end, FloatBuffer qAll, FloatBuffer kAll, FloatBuffer vAll,
                 boolean forBackward) {
             this.row = row;
@@ -312,12 +324,7 @@ final class ChunkedAttentionKernel {
                     keyPosition[j] = p;
                     blocked[j] = outside || pb.padded(row, p) ? 1 : 0;
                     int from = (row * length + p) * d;
-                    if (kAll == null) {
-                        qAll.get(from, keys, j * d, d);
-                        KeyNormalization.normalize(keys, j * d, d);
-                    } else {
-                        kAll.get(from, keys, j * d, d);
-                    }
+                    kAll.get(from, keys, j * d, d);
                     vAll.get(from, values, j * d, d);
                 }
             }
@@ -367,9 +374,9 @@ final class ChunkedAttentionKernel {
                         logits[i * w + j] -= (float) Math.log(pb.duplicateCount(slotOf, row, t, keyPosition[windowStart + j]));
                     }
                 }
-                // e^(x - max) / sum, the sum finished in double: weights that should sum to 1 do, to float rounding
-                lse[i] = Softmax.inPlace(logits, i * w, w);
             }
+            // per row e^(x - max) / sum, the sum finished in double: weights that should sum to 1 do, to float rounding
+            Softmax.rowsInPlace(logits, 0, c, w, lse, 0);
         }
 
         /** {@code dS = P (dO V^T - dO.O + dlse)} for chunk {@code chunk}, zero where the logit was masked. */

@@ -81,17 +81,7 @@ final class FlashAttentionKernel {
         Tensor ownKeys = null;
         if (k == null) {
             // shared QK: the keys are the queries, each normalised to unit length
-            ownKeys = Tensor.empty(DType.FLOAT32, rows, d);
-            FloatBuffer from = q2.floats();
-            FloatBuffer to = ownKeys.writableFloats();
-            Parallel.forRange(Math.toIntExact(rows), 256, (a, b) -> {
-                float[] row = new float[d];
-                for (int r = a; r < b; r++) {
-                    from.get(r * d, row, 0, d);
-                    KeyNormalization.normalize(row, 0, d);
-                    to.put(r * d, row, 0, d);
-                }
-            });
+            ownKeys = KeyNormalization.normalizedRows(q2.floats(), rows, d).reshape(rows, d);
         }
         Tensor k2 = ownKeys != null ? ownKeys : k.reshape(rows, d);
         return new Operands(q2.nd4j(), k2.nd4j(), v.reshape(rows, d).nd4j(), ownKeys);

@@ -1,7 +1,11 @@
 package dev.reformer.attention;
 
+import dev.reformer.tensor.DType;
+import dev.reformer.tensor.Tensor;
 import dev.reformer.tensor.kernels.Kernels;
+import dev.reformer.tensor.kernels.Parallel;
 import dev.reformer.tensor.kernels.VectorLanes;
+import java.nio.FloatBuffer;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -13,6 +17,31 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class KeyNormalization {
     private KeyNormalization() {
+    }
+
+    /**
+     * Every row of {@code x}, {@code rows} rows of {@code d}, normalised into a new float32 tensor
+     * of the same elements: shared QK's keys, made once per kernel call rather than once per
+     * window that reads a key.
+     */
+    static Tensor normalizedRows(FloatBuffer x, long rows, int d) {
+        Tensor keys = Tensor.empty(DType.FLOAT32, rows * d);
+        FloatBuffer to = keys.writableFloats();
+        int block = 64;
+        int blocks = Math.toIntExact((rows + block - 1) / block);
+        Parallel.forRange(blocks, 4, (a, b) -> {
+            float[] rowsHere = new float[block * d];
+            for (int g = a; g < b; g++) {
+                int first = g * block;
+                int n = (int) Math.min(block, rows - first);
+                x.get(first * d, rowsHere, 0, n * d);
+                for (int r = 0; r < n; r++) {
+                    normalize(rowsHere, r * d, d);
+                }
+                to.put(first * d, rowsHere, 0, n * d);
+            }
+        });
+        return keys;
     }
 
     /** Row {@code x[at .. at + d)} normalised in place. */

@@ -154,6 +154,11 @@ public final class Exp {
 
         /** As {@link Exp#expShifted(float[], int, int, float, float[])}; lanes' partial sums added in double, the tail by the plain loops. */
         static double expShifted(float[] x, int at, int n, float shift, float[] y) {
+            return expShifted(x, at, n, shift, y, VectorLanes.scratch());
+        }
+
+        /** The same with the caller's {@link VectorLanes#scratch()}, for callers that run many short rows. */
+        static double expShifted(float[] x, int at, int n, float shift, float[] y, float[] lanes) {
             FloatVector s = FloatVector.broadcast(F, shift);
             FloatVector low = FloatVector.broadcast(F, LOW);
             FloatVector high = FloatVector.broadcast(F, HIGH);
@@ -194,7 +199,6 @@ public final class Exp {
                 sum = sum.add(e);
                 e.intoArray(y, at + i);
             }
-            float[] lanes = VectorLanes.scratch();
             sum.intoArray(lanes, 0);
             return VectorLanes.sum(lanes, F.length()) + (i < n ? plain(x, at + i, n - i, shift, y) : 0);
         }

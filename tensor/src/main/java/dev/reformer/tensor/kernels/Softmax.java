@@ -142,6 +142,19 @@ public final class Softmax {
         return row(Kind.SOFTMAX, x, at, n, x, Kernels.vector());
     }
 
+    /**
+     * {@link #inPlace} for each of {@code rows} rows of {@code n} from {@code x[at]}, row r's
+     * logsumexp into {@code lse[lseAt + r]}: one call for a block of short rows (a chunk's 64-key
+     * attention windows), whose per-call costs would otherwise be paid per row. The same bits.
+     */
+    public static void rowsInPlace(float[] x, int at, int rows, int n, double[] lse, int lseAt) {
+        boolean vector = Kernels.vector();
+        float[] lanes = vector ? VectorLanes.scratch() : null;
+        for (int r = 0; r < rows; r++) {
+            lse[lseAt + r] = row(Kind.SOFTMAX, x, at + r * n, n, x, vector, lanes);
+        }
+    }
+
     // ------------------------------------------------------------------ float64: the reference
 
     /** One row of the forward ({@code y} may be {@code x} for SOFTMAX); returns the row's logsumexp. */
@@ -182,8 +195,13 @@ public final class Softmax {
      * the last step scales by {@code 1/sum} or subtracts lse.
      */
     static double row(Kind kind, float[] x, int at, int n, float[] y, boolean vector) {
+        return row(kind, x, at, n, y, vector, vector ? VectorLanes.scratch() : null);
+    }
+
+    /** {@link #row(Kind, float[], int, int, float[], boolean)} with this thread's vector lanes scratch (vector loops only). */
+    private static double row(Kind kind, float[] x, int at, int n, float[] y, boolean vector, float[] lanes) {
         float max = (float) Reductions.fold(Reductions.Fold.MAX, x, at, n, vector);
-        double sum = vector ? Exp.Vector.expShifted(x, at, n, max, y) : Exp.plain(x, at, n, max, y);
+        double sum = vector ? Exp.Vector.expShifted(x, at, n, max, y, lanes) : Exp.plain(x, at, n, max, y);
         double lse = max + Math.log(sum);
         if (kind == Kind.SOFTMAX) {
             scale(y, at, n, (float) (1.0 / sum), vector);
