@@ -11,7 +11,8 @@ import dev.reformer.tensor.Tensor;
  * tiled float kernel ({@link FlashAttentionKernel}); float64 the plain reference
  * ({@link ChunkedAttentionReference}) on one chunk spanning the sequence. It saves its inputs, its
  * output and per query the maximum logit and the log of the softmax's sum; the backward
- * recomputes the weights from them. Inputs (N, L, D): {@code (qk, v)} for shared queries and keys,
+ * recomputes the weights from them, or, in float32 where all of them fit in
+ * {@link FlashAttentionKernel#KEEP_WEIGHTS_BYTES}, reads the weights the forward kept. Inputs (N, L, D): {@code (qk, v)} for shared queries and keys,
  * else {@code (q, k, v)}; output (N, L, D).
  */
 final class FlashAttention extends CustomFunction {
@@ -45,10 +46,17 @@ final class FlashAttention extends CustomFunction {
         long[] shape = q.shape();
         if (floatKernel(q.dtype())) {
             Tensor y = Tensor.empty(q.dtype(), shape);
-            FlashAttentionKernel.Stats stats = FlashAttentionKernel.forward(problem, q, k, v, y);
+            boolean backwardFollows = false;
+            for (int i = 0; i < x.length; i++) {
+                backwardFollows |= needsGrad(i);
+            }
+            // the weights, kept for the backward where they fit (FlashAttentionKernel.KEEP_WEIGHTS_BYTES)
+            Tensor weights = backwardFollows && FlashAttentionKernel.keepsWeights(problem)
+                    ? Tensor.empty(DType.FLOAT32, (long) problem.rows() * problem.length() * problem.length()) : null;
+            FlashAttentionKernel.Stats stats = FlashAttentionKernel.forward(problem, q, k, v, y, weights);
             saveForBackward(y);
             saveOwnedForBackward(Tensor.of(stats.max(), problem.rows(), problem.length()),
-                    Tensor.of(stats.logSum(), problem.rows(), problem.length()));
+                    Tensor.of(stats.logSum(), problem.rows(), problem.length()), weights);
             return y;
         }
         ChunkedAttentionReference.Forward f = ChunkedAttentionReference.forward(problem, q.toDoubleArray(),
@@ -76,7 +84,7 @@ final class FlashAttention extends CustomFunction {
             Tensor dq = Tensor.empty(q.dtype(), shape);
             Tensor dk = shared ? null : Tensor.empty(q.dtype(), shape);
             Tensor dv = Tensor.empty(q.dtype(), shape);
-            FlashAttentionKernel.backward(problem, q, k, v, y, g, stats, dq, dk, dv);
+            FlashAttentionKernel.backward(problem, q, k, v, y, g, stats, saved(inputs + 3), dq, dk, dv);
             return grads(dq, dk, dv);
         }
         ChunkedAttentionReference.Grads grads = ChunkedAttentionReference.backward(problem, q.toDoubleArray(),

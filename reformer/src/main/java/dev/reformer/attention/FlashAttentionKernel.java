@@ -19,7 +19,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * Full attention in float32 without an L x L matrix: the queries are taken in blocks of
  * {@link #queryBlock} rows, and each block meets all the keys at once (the key blocks of flash
  * attention, Dao et al. 2022, widened to the whole sequence), so memory grows with L times the
- * block, not L^2. The same contract as {@link ChunkedAttentionSpec} with one chunk of the whole
+ * block, not L^2; only where all the weights fit in {@link #KEEP_WEIGHTS_BYTES} does the forward
+ * keep them for the backward. The same contract as {@link ChunkedAttentionSpec} with one chunk of the whole
  * sequence and no neighbours.
  *
  * <p>The matrix products, five of the seven per block, run in BLAS (ND4J's sgemm, about 150
@@ -31,7 +32,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * the masks, {@code P = e^(S - m) / l} with m the row's maximum and l the sum, kept as m and
  * {@code log l}; {@code O = P V} (BLAS).
  *
- * <p>Backward, per block: S again, {@code P = e^((S - m) - log l)} from the saved statistics;
+ * <p>Backward, per block: S again, {@code P = e^((S - m) - log l)} from the saved statistics (or
+ * the kept P);
  * {@code dP = dO V^T} (BLAS); per row {@code dS = P (dP - dO.O)}, zero where masked;
  * {@code dQ = scale dS K}, {@code dK^T += scale Q^T dS}, {@code dV^T += dO^T P} (BLAS; the key
  * and value gradients are summed transposed, (D, L) per sequence, where BLAS ran 1.2-2.3x faster
@@ -48,6 +50,39 @@ final class FlashAttentionKernel {
      * of scratch): BLAS runs the products with a short side of 128 at half the speed of 512.
      */
     private static final int BLOCK_ELEMENTS = 1 << 23;
+
+    /**
+     * The most memory the forward may fill with the attention weights P of every query (N x L x L
+     * floats) so that the backward reads them instead of recomputing them: 256 MB, which holds
+     * them for 16K tokens in sequences of up to 4096. That skips one of the backward's five
+     * products and its pass of masks and exponentials; the peer keeps every L x L matrix anyway.
+     * Longer sequences recompute, so memory stays within this bound plus a block's logits.
+     */
+    static final long KEEP_WEIGHTS_BYTES = 256L << 20;
+
+    private static final ThreadLocal<Boolean> RECOMPUTE = ThreadLocal.withInitial(() -> false);
+
+    /** Whether a forward of {@code pb} that a backward will follow keeps its weights ({@link #KEEP_WEIGHTS_BYTES}). */
+    static boolean keepsWeights(ChunkedAttentionProblem pb) {
+        return !RECOMPUTE.get() && (long) pb.rows() * pb.length() * pb.length() * Float.BYTES <= KEEP_WEIGHTS_BYTES;
+    }
+
+    /** Runs {@code work} with the forwards it starts on this thread keeping no weights, as long sequences: for tests of that path. */
+    static <T> T recomputingWeights(java.util.function.Supplier<T> work) {
+        boolean before = RECOMPUTE.get();
+        RECOMPUTE.set(true);
+        try {
+            return work.get();
+        } finally {
+            RECOMPUTE.set(before);
+        }
+    }
+
+    /** The weights of the block of queries {@code [i0, i0 + n)} of sequence {@code row} within the kept weights (N*L*L). */
+    private static Tensor weightsBlock(Tensor weights, int row, int length, int i0, int n) {
+        long first = ((long) row * length + i0) * length;
+        return weights.slice(0, first, first + (long) n * length);
+    }
 
     private FlashAttentionKernel() {
     }
@@ -87,20 +122,24 @@ final class FlashAttentionKernel {
         return new Operands(q2.nd4j(), k2.nd4j(), v.reshape(rows, d).nd4j(), ownKeys);
     }
 
-    /** Writes {@code out} (N, L, D) and returns the per-query statistics the backward needs. */
-    static Stats forward(ChunkedAttentionProblem pb, Tensor q, Tensor k, Tensor v, Tensor out) {
+    /**
+     * Writes {@code out} (N, L, D) and returns the per-query statistics the backward needs; where
+     * {@code weights} (N*L*L floats) is given, each block's weights are made in it and kept.
+     */
+    static Stats forward(ChunkedAttentionProblem pb, Tensor q, Tensor k, Tensor v, Tensor out, Tensor weights) {
         int length = pb.length();
         int qb = queryBlock(length);
         Operands ops = operands(pb, q, k, v);
         INDArray o = out.reshape((long) pb.rows() * length, pb.dim()).nd4j();
         float[] max = new float[pb.rows() * length];
         float[] logSum = new float[pb.rows() * length];
-        Tensor scores = Tensor.empty(DType.FLOAT32, (long) qb * length);
+        Tensor scratch = weights == null ? Tensor.empty(DType.FLOAT32, (long) qb * length) : null;
         Rows rowSteps = new Rows(pb);
         for (int row = 0; row < pb.rows(); row++) {
             for (int i0 = 0; i0 < length; i0 += qb) {
                 int n = Math.min(qb, length - i0);
                 int keys = rowSteps.visibleKeys(i0, n);
+                Tensor scores = weights != null ? weightsBlock(weights, row, length, i0, n) : scratch;
                 for (int pass = 0; pass < 2; pass++) {
                     INDArray s = scoresView(scores, n, keys);
                     // S = scale Q K^T: (QB, D) x (D, keys)
@@ -117,7 +156,9 @@ final class FlashAttentionKernel {
                         ops.rows(o, row, length, i0, i0 + n), false, false, 1.0, 0.0);
             }
         }
-        scores.free();
+        if (scratch != null) {
+            scratch.free();
+        }
         if (ops.ownKeys != null) {
             ops.ownKeys.free();
         }
@@ -129,9 +170,12 @@ final class FlashAttentionKernel {
         return scores.slice(0, 0, (long) n * keys).reshape(n, keys).nd4j();
     }
 
-    /** Writes the gradients of q, k (separate keys only) and v, each (N, L, D). */
+    /**
+     * Writes the gradients of q, k (separate keys only) and v, each (N, L, D); {@code weights} are
+     * the forward's kept weights, or null to recompute them block by block.
+     */
     static void backward(ChunkedAttentionProblem pb, Tensor q, Tensor k, Tensor v, Tensor out, Tensor dOut, Stats stats,
-            Tensor dq, Tensor dk, Tensor dv) {
+            Tensor weights, Tensor dq, Tensor dk, Tensor dv) {
         int length = pb.length();
         int d = pb.dim();
         long all = (long) pb.rows() * length;
@@ -148,7 +192,7 @@ final class FlashAttentionKernel {
         dKT.assign(0);
         dVT.assign(0);
         INDArray dQ = dq.reshape(all, d).nd4j();
-        Tensor scores = Tensor.empty(DType.FLOAT32, (long) qb * length);
+        Tensor scratch = weights == null ? Tensor.empty(DType.FLOAT32, (long) qb * length) : null;
         Tensor scoreGrads = Tensor.empty(DType.FLOAT32, (long) qb * length);
         Rows rowSteps = new Rows(pb);
         double scale = pb.spec().scale();
@@ -163,10 +207,13 @@ final class FlashAttentionKernel {
                 INDArray kRows = ops.rows(ops.k, row, length, 0, keys);
                 INDArray vRows = ops.rows(ops.v, row, length, 0, keys);
                 INDArray dORows = ops.rows(gradOut, row, length, i0, i0 + n);
+                Tensor scores = weights != null ? weightsBlock(weights, row, length, i0, n) : scratch;
                 INDArray s = scoresView(scores, n, keys);
                 INDArray ds = scoresView(scoreGrads, n, keys);
-                Nd4j.gemm(qRows, kRows, s, false, true, scale, 0.0);                        // S = scale Q K^T
-                rowSteps.weightsFromStats(scores, row, i0, n, keys, stats);                 // P
+                if (weights == null) {
+                    Nd4j.gemm(qRows, kRows, s, false, true, scale, 0.0);                    // S = scale Q K^T
+                    rowSteps.weightsFromStats(scores, row, i0, n, keys, stats);             // P
+                }
                 Nd4j.gemm(dORows, vRows, ds, false, true, 1.0, 0.0);                        // dP = dO V^T
                 rowSteps.logitGradients(scores, scoreGrads, row, i0, n, keys, delta);       // dS = P (dP - dO.O)
                 Nd4j.gemm(ds, kRows, ops.rows(dQ, row, length, i0, i0 + n), false, false, scale, 0.0); // dQ = scale dS K
@@ -174,7 +221,9 @@ final class FlashAttentionKernel {
                 addProduct(dORows, s, 1.0, dVTRow, keys, partial);                          // dV^T += dO^T P
             }
         }
-        scores.free();
+        if (scratch != null) {
+            scratch.free();
+        }
         scoreGrads.free();
         if (partial != null) {
             partial.free();

@@ -113,12 +113,14 @@ class FusedAttentionTest {
         int length = 150;
         Tensor padding = padded ? padding(2, length, 120, 140) : null;
         Inputs in = new Inputs(dtype, 2, 1, length, 8, full.sharesQueryKey());
-        Result fused = in.run(x -> in.shared ? full.attend(x[0], x[0], x[1], padding, null)
-                : full.attend(x[0], x[1], x[2], padding, null));
+        Attend attend = x -> in.shared ? full.attend(x[0], x[0], x[1], padding, null) : full.attend(x[0], x[1], x[2], padding, null);
+        Result fused = in.run(attend);
         Inputs wide = in.inFloat64();
         Result composed = wide.run(x -> wide.shared ? full.attendStageByStage(x[0], x[0], x[1], padding)
                 : full.attendStageByStage(x[0], x[1], x[2], padding));
         fused.assertCloseTo(composed, dtype);
+        // the float32 kernel keeps these short sequences' weights for the backward; long ones recompute them
+        FlashAttentionKernel.recomputingWeights(() -> in.run(attend)).assertCloseTo(composed, dtype);
     }
 
     @Test
@@ -139,6 +141,10 @@ class FusedAttentionTest {
         Inputs sepWide = sep.inFloat64();
         Result stages = sepWide.run(x -> causal.attendStageByStage(x[0], x[1], x[2], padding));
         blocks.assertCloseTo(stages, DType.FLOAT32);
+        FlashAttentionKernel.recomputingWeights(() -> sep.run(x -> causal.attend(x[0], x[1], x[2], padding, null)))
+                .assertCloseTo(stages, DType.FLOAT32);
+        FlashAttentionKernel.recomputingWeights(() -> in.run(x -> full.attend(x[0], x[0], x[1], null, null)))
+                .assertCloseTo(composed, DType.FLOAT32);
     }
 
     @Test
