@@ -6,13 +6,15 @@ import dev.reformer.tensor.DType;
 import dev.reformer.tensor.Tensor;
 
 /**
- * Full attention as one op, forward and backward, that never holds an L x L matrix: the fast path
+ * Full attention as one op, forward and backward, that holds an L x L matrix only within a fixed
+ * budget ({@link FlashAttentionKernel#KEEP_WEIGHTS_BYTES}): the fast path
  * beside {@link FullAttention#attendStageByStage}, which it is tested equal to. Float32 runs the
  * tiled float kernel ({@link FlashAttentionKernel}); float64 the plain reference
  * ({@link ChunkedAttentionReference}) on one chunk spanning the sequence. It saves its inputs, its
  * output and per query the maximum logit and the log of the softmax's sum; the backward
- * recomputes the weights from them, or, in float32 where all of them fit in
- * {@link FlashAttentionKernel#KEEP_WEIGHTS_BYTES}, reads the weights the forward kept. Inputs (N, L, D): {@code (qk, v)} for shared queries and keys,
+ * recomputes the weights from them, or, in float32 where all of them fit in what is left of
+ * {@link FlashAttentionKernel#KEEP_WEIGHTS_BYTES} (shared by every call waiting for its
+ * backward), reads the weights the forward kept. Inputs (N, L, D): {@code (qk, v)} for shared queries and keys,
  * else {@code (q, k, v)}; output (N, L, D).
  */
 final class FlashAttention extends CustomFunction {
@@ -51,9 +53,25 @@ final class FlashAttention extends CustomFunction {
                 backwardFollows |= needsGrad(i);
             }
             // the weights, kept for the backward where they fit (FlashAttentionKernel.KEEP_WEIGHTS_BYTES)
-            Tensor weights = backwardFollows && FlashAttentionKernel.keepsWeights(problem)
-                    ? Tensor.empty(DType.FLOAT32, (long) problem.rows() * problem.length() * problem.length()) : null;
-            FlashAttentionKernel.Stats stats = FlashAttentionKernel.forward(problem, q, k, v, y, weights);
+            Tensor weights = null;
+            if (backwardFollows && FlashAttentionKernel.reserveWeights(problem)) {
+                try {
+                    weights = Tensor.empty(DType.FLOAT32, (long) problem.rows() * problem.length() * problem.length());
+                } catch (RuntimeException | Error e) {
+                    FlashAttentionKernel.releaseWeights(problem);
+                    throw e;
+                }
+            }
+            FlashAttentionKernel.Stats stats;
+            try {
+                stats = FlashAttentionKernel.forward(problem, q, k, v, y, weights);
+            } catch (RuntimeException | Error e) {
+                if (weights != null) {
+                    weights.free();
+                    FlashAttentionKernel.releaseWeights(problem);
+                }
+                throw e;
+            }
             saveForBackward(y);
             saveOwnedForBackward(Tensor.of(stats.max(), problem.rows(), problem.length()),
                     Tensor.of(stats.logSum(), problem.rows(), problem.length()), weights);
@@ -84,7 +102,14 @@ final class FlashAttention extends CustomFunction {
             Tensor dq = Tensor.empty(q.dtype(), shape);
             Tensor dk = shared ? null : Tensor.empty(q.dtype(), shape);
             Tensor dv = Tensor.empty(q.dtype(), shape);
-            FlashAttentionKernel.backward(problem, q, k, v, y, g, stats, saved(inputs + 3), dq, dk, dv);
+            Tensor weights = saved(inputs + 3);
+            try {
+                FlashAttentionKernel.backward(problem, q, k, v, y, g, stats, weights, dq, dk, dv);
+            } finally {
+                if (weights != null) {
+                    FlashAttentionKernel.releaseWeights(problem); // the tensor itself goes back to the pool with the op's own
+                }
+            }
             return grads(dq, dk, dv);
         }
         ChunkedAttentionReference.Grads grads = ChunkedAttentionReference.backward(problem, q.toDoubleArray(),

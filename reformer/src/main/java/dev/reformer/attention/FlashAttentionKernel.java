@@ -16,11 +16,11 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * Full attention in float32 without an L x L matrix: the queries are taken in blocks of
+ * Full attention in float32 without an L x L matrix (but the weights kept within a budget, below): the queries are taken in blocks of
  * {@link #queryBlock} rows, and each block meets all the keys at once (the key blocks of flash
  * attention, Dao et al. 2022, widened to the whole sequence), so memory grows with L times the
- * block, not L^2; only where all the weights fit in {@link #KEEP_WEIGHTS_BYTES} does the forward
- * keep them for the backward. The same contract as {@link ChunkedAttentionSpec} with one chunk of the whole
+ * block, not L^2; only where all the weights fit in what is left of {@link #KEEP_WEIGHTS_BYTES}
+ * does the forward keep them for the backward. The same contract as {@link ChunkedAttentionSpec} with one chunk of the whole
  * sequence and no neighbours.
  *
  * <p>The matrix products, five of the seven per block, run in BLAS (ND4J's sgemm, about 150
@@ -52,19 +52,55 @@ final class FlashAttentionKernel {
     private static final int BLOCK_ELEMENTS = 1 << 23;
 
     /**
-     * The most memory the forward may fill with the attention weights P of every query (N x L x L
-     * floats) so that the backward reads them instead of recomputing them: 256 MB, which holds
-     * them for 16K tokens in sequences of up to 4096. That skips one of the backward's five
-     * products and its pass of masks and exponentials; the peer keeps every L x L matrix anyway.
-     * Longer sequences recompute, so memory stays within this bound plus a block's logits.
+     * The most memory that kept attention weights may hold at once, over every full-attention
+     * call in the process: 256 MB, which holds one call's weights P (N x L x L floats) for 16K
+     * tokens in sequences of up to 4096. A call whose weights fit in what is left keeps them, and
+     * its backward reads them instead of recomputing them, which skips one of the backward's five
+     * products and its pass of masks and exponentials (the peer keeps every L x L matrix anyway).
+     * Other calls recompute, so a stack of layers that all wait for their backward (an ordinary,
+     * not reversible, stack) holds at most this much between them; a reversible stack, whose
+     * backward follows each layer's recomputed forward at once, keeps one layer's at a time.
      */
     static final long KEEP_WEIGHTS_BYTES = 256L << 20;
 
+    /** Bytes of weights kept by forwards whose backward has not run yet. */
+    private static final java.util.concurrent.atomic.AtomicLong KEPT = new java.util.concurrent.atomic.AtomicLong();
+
     private static final ThreadLocal<Boolean> RECOMPUTE = ThreadLocal.withInitial(() -> false);
 
-    /** Whether a forward of {@code pb} that a backward will follow keeps its weights ({@link #KEEP_WEIGHTS_BYTES}). */
-    static boolean keepsWeights(ChunkedAttentionProblem pb) {
-        return !RECOMPUTE.get() && (long) pb.rows() * pb.length() * pb.length() * Float.BYTES <= KEEP_WEIGHTS_BYTES;
+    /**
+     * Reserves room for the weights of a forward of {@code pb} that a backward will follow, and
+     * says whether it got it ({@link #KEEP_WEIGHTS_BYTES}); {@link #releaseWeights} gives it back.
+     * A forward whose backward never runs keeps its reservation, and later calls recompute more.
+     */
+    static boolean reserveWeights(ChunkedAttentionProblem pb) {
+        long bytes = weightBytes(pb);
+        if (RECOMPUTE.get() || bytes > KEEP_WEIGHTS_BYTES) {
+            return false;
+        }
+        while (true) {
+            long kept = KEPT.get();
+            if (kept + bytes > KEEP_WEIGHTS_BYTES) {
+                return false;
+            }
+            if (KEPT.compareAndSet(kept, kept + bytes)) {
+                return true;
+            }
+        }
+    }
+
+    /** Gives back what {@link #reserveWeights} reserved for {@code pb}, once its backward has read the weights. */
+    static void releaseWeights(ChunkedAttentionProblem pb) {
+        KEPT.addAndGet(-weightBytes(pb));
+    }
+
+    /** Bytes of weights kept now by forwards waiting for their backward. */
+    static long keptBytes() {
+        return KEPT.get();
+    }
+
+    private static long weightBytes(ChunkedAttentionProblem pb) {
+        return (long) pb.rows() * pb.length() * pb.length() * Float.BYTES;
     }
 
     /** Runs {@code work} with the forwards it starts on this thread keeping no weights, as long sequences: for tests of that path. */

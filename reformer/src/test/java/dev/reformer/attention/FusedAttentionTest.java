@@ -148,6 +148,26 @@ class FusedAttentionTest {
     }
 
     @Test
+    void keptWeightsHoldTheirShareOfTheBudgetUntilTheBackward() {
+        FullAttention full = FullAttention.separate(false, 0.25);
+        Inputs in = new Inputs(DType.FLOAT32, 2, 1, 96, 8, false);
+        long before = FlashAttentionKernel.keptBytes();
+        Variable[] x = new Variable[3];
+        for (int i = 0; i < 3; i++) {
+            x[i] = Variable.parameter(in.values[i]);
+        }
+        Variable out = full.attend(x[0], x[1], x[2], null, null);
+        assertThat(FlashAttentionKernel.keptBytes() - before).as("two sequences' 96 x 96 weights, kept")
+                .isEqualTo(2L * 96 * 96 * Float.BYTES);
+        out.backward(in.upstream);
+        assertThat(FlashAttentionKernel.keptBytes()).as("given back by the backward").isEqualTo(before);
+        try (dev.reformer.autograd.GradMode.Scope off = dev.reformer.autograd.GradMode.disabled()) {
+            full.attend(x[0], x[1], x[2], null, null);
+        }
+        assertThat(FlashAttentionKernel.keptBytes()).as("nothing kept without a backward to follow").isEqualTo(before);
+    }
+
+    @Test
     void theVectorKernelsAndThePlainLoopsAgree() {
         // LSH, local and full attention in float32, once as this JVM runs them and once with every
         // kernel's plain loops: the same algorithm, sums in other orders.

@@ -17,8 +17,9 @@ import jdk.incubator.vector.VectorSpecies;
  * are 256 bits wide and 16 registers exist, eight with 512 bits and 32 registers) by two vectors
  * of columns: one step of the inner loop broadcasts {@code ROWS} values of A, reads two vectors of
  * one row of B, and updates {@code ROWS x 2} vectors of C held in registers. A is read in place,
- * or, for products of many column panels ({@link Vector#PACK_PANELS}), from a copy of the block's
- * rows laid out p-major. Measured on one core of the project's AVX2 machine at 48x96x64: 29
+ * or from a copy of the block's rows laid out p-major: for a short last block (padded with rows of
+ * zeros), and for products of many column panels ({@link Vector#PACK_PANELS}) unless A is
+ * transposed (its block's values for one p then lie side by side already). Measured on one core of the project's AVX2 machine at 48x96x64: 29
  * GFLOP/s for four rows unpacked, 34 for six rows packed on JDK 17, 82 on JDK 25, whose compiler
  * allocates the twelve accumulators to registers where JDK 17's spills some.
  *

