@@ -6,15 +6,12 @@ import dev.reformer.tensor.DType;
 import dev.reformer.tensor.Tensor;
 
 /**
- * Full attention as one op, forward and backward, that holds an L x L matrix only within a fixed
- * budget ({@link FlashAttentionKernel#KEEP_WEIGHTS_BYTES}): the fast path
+ * Full attention as one op, forward and backward, that never holds an L x L matrix: the fast path
  * beside {@link FullAttention#attendStageByStage}, which it is tested equal to. Float32 runs the
  * tiled float kernel ({@link FlashAttentionKernel}); float64 the plain reference
  * ({@link ChunkedAttentionReference}) on one chunk spanning the sequence. It saves its inputs, its
  * output and per query the maximum logit and the log of the softmax's sum; the backward
- * recomputes the weights from them, or, in float32 where all of them fit in what is left of
- * {@link FlashAttentionKernel#KEEP_WEIGHTS_BYTES} (shared by every call waiting for its
- * backward), reads the weights the forward kept. Inputs (N, L, D): {@code (qk, v)} for shared queries and keys,
+ * recomputes the weights from them. Inputs (N, L, D): {@code (qk, v)} for shared queries and keys,
  * else {@code (q, k, v)}; output (N, L, D).
  */
 final class FlashAttention extends CustomFunction {
@@ -48,33 +45,10 @@ final class FlashAttention extends CustomFunction {
         long[] shape = q.shape();
         if (floatKernel(q.dtype())) {
             Tensor y = Tensor.empty(q.dtype(), shape);
-            boolean backwardFollows = false;
-            for (int i = 0; i < x.length; i++) {
-                backwardFollows |= needsGrad(i);
-            }
-            // the weights, kept for the backward where they fit (FlashAttentionKernel.KEEP_WEIGHTS_BYTES)
-            Tensor weights = null;
-            if (backwardFollows && FlashAttentionKernel.reserveWeights(problem)) {
-                try {
-                    weights = Tensor.empty(DType.FLOAT32, (long) problem.rows() * problem.length() * problem.length());
-                } catch (RuntimeException | Error e) {
-                    FlashAttentionKernel.releaseWeights(problem);
-                    throw e;
-                }
-            }
-            FlashAttentionKernel.Stats stats;
-            try {
-                stats = FlashAttentionKernel.forward(problem, q, k, v, y, weights);
-            } catch (RuntimeException | Error e) {
-                if (weights != null) {
-                    weights.free();
-                    FlashAttentionKernel.releaseWeights(problem);
-                }
-                throw e;
-            }
+            FlashAttentionKernel.Stats stats = FlashAttentionKernel.forward(problem, q, k, v, y);
             saveForBackward(y);
             saveOwnedForBackward(Tensor.of(stats.max(), problem.rows(), problem.length()),
-                    Tensor.of(stats.logSum(), problem.rows(), problem.length()), weights);
+                    Tensor.of(stats.logSum(), problem.rows(), problem.length()));
             return y;
         }
         ChunkedAttentionReference.Forward f = ChunkedAttentionReference.forward(problem, q.toDoubleArray(),
@@ -102,14 +76,7 @@ final class FlashAttention extends CustomFunction {
             Tensor dq = Tensor.empty(q.dtype(), shape);
             Tensor dk = shared ? null : Tensor.empty(q.dtype(), shape);
             Tensor dv = Tensor.empty(q.dtype(), shape);
-            Tensor weights = saved(inputs + 3);
-            try {
-                FlashAttentionKernel.backward(problem, q, k, v, y, g, stats, weights, dq, dk, dv);
-            } finally {
-                if (weights != null) {
-                    FlashAttentionKernel.releaseWeights(problem); // the tensor itself goes back to the pool with the op's own
-                }
-            }
+            FlashAttentionKernel.backward(problem, q, k, v, y, g, stats, dq, dk, dv);
             return grads(dq, dk, dv);
         }
         ChunkedAttentionReference.Grads grads = ChunkedAttentionReference.backward(problem, q.toDoubleArray(),

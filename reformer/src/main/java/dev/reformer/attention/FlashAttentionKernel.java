@@ -16,11 +16,10 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * Full attention in float32 without an L x L matrix (but the weights kept within a budget, below): the queries are taken in blocks of
+ * Full attention in float32 without an L x L matrix: the queries are taken in blocks of
  * {@link #queryBlock} rows, and each block meets all the keys at once (the key blocks of flash
  * attention, Dao et al. 2022, widened to the whole sequence), so memory grows with L times the
- * block, not L^2; only where all the weights fit in what is left of {@link #KEEP_WEIGHTS_BYTES}
- * does the forward keep them for the backward. The same contract as {@link ChunkedAttentionSpec} with one chunk of the whole
+ * block, not L^2. The same contract as {@link ChunkedAttentionSpec} with one chunk of the whole
  * sequence and no neighbours.
  *
  * <p>The matrix products, five of the seven per block, run in BLAS (ND4J's sgemm, about 150
@@ -32,8 +31,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * the masks, {@code P = e^(S - m) / l} with m the row's maximum and l the sum, kept as m and
  * {@code log l}; {@code O = P V} (BLAS).
  *
- * <p>Backward, per block: S again, {@code P = e^((S - m) - log l)} from the saved statistics (or
- * the kept P);
+ * <p>Backward, per block: S again, {@code P = e^((S - m) - log l)} from the saved statistics;
  * {@code dP = dO V^T} (BLAS); per row {@code dS = P (dP - dO.O)}, zero where masked;
  * {@code dQ = scale dS K}, {@code dK^T += scale Q^T dS}, {@code dV^T += dO^T P} (BLAS; the key
  * and value gradients are summed transposed, (D, L) per sequence, where BLAS ran 1.2-2.3x faster
@@ -50,75 +48,6 @@ final class FlashAttentionKernel {
      * of scratch): BLAS runs the products with a short side of 128 at half the speed of 512.
      */
     private static final int BLOCK_ELEMENTS = 1 << 23;
-
-    /**
-     * The most memory that kept attention weights may hold at once, over every full-attention
-     * call in the process: 256 MB, which holds one call's weights P (N x L x L floats) for 16K
-     * tokens in sequences of up to 4096. A call whose weights fit in what is left keeps them, and
-     * its backward reads them instead of recomputing them, which skips one of the backward's five
-     * products and its pass of masks and exponentials (the peer keeps every L x L matrix anyway).
-     * Other calls recompute, so a stack of layers that all wait for their backward (an ordinary,
-     * not reversible, stack) holds at most this much between them; a reversible stack, whose
-     * backward follows each layer's recomputed forward at once, keeps one layer's at a time.
-     */
-    static final long KEEP_WEIGHTS_BYTES = 256L << 20;
-
-    /** Bytes of weights kept by forwards whose backward has not run yet. */
-    private static final java.util.concurrent.atomic.AtomicLong KEPT = new java.util.concurrent.atomic.AtomicLong();
-
-    private static final ThreadLocal<Boolean> RECOMPUTE = ThreadLocal.withInitial(() -> false);
-
-    /**
-     * Reserves room for the weights of a forward of {@code pb} that a backward will follow, and
-     * says whether it got it ({@link #KEEP_WEIGHTS_BYTES}); {@link #releaseWeights} gives it back.
-     * A forward whose backward never runs keeps its reservation, and later calls recompute more.
-     */
-    static boolean reserveWeights(ChunkedAttentionProblem pb) {
-        long bytes = weightBytes(pb);
-        if (RECOMPUTE.get() || bytes > KEEP_WEIGHTS_BYTES) {
-            return false;
-        }
-        while (true) {
-            long kept = KEPT.get();
-            if (kept + bytes > KEEP_WEIGHTS_BYTES) {
-                return false;
-            }
-            if (KEPT.compareAndSet(kept, kept + bytes)) {
-                return true;
-            }
-        }
-    }
-
-    /** Gives back what {@link #reserveWeights} reserved for {@code pb}, once its backward has read the weights. */
-    static void releaseWeights(ChunkedAttentionProblem pb) {
-        KEPT.addAndGet(-weightBytes(pb));
-    }
-
-    /** Bytes of weights kept now by forwards waiting for their backward. */
-    static long keptBytes() {
-        return KEPT.get();
-    }
-
-    private static long weightBytes(ChunkedAttentionProblem pb) {
-        return (long) pb.rows() * pb.length() * pb.length() * Float.BYTES;
-    }
-
-    /** Runs {@code work} with the forwards it starts on this thread keeping no weights, as long sequences: for tests of that path. */
-    static <T> T recomputingWeights(java.util.function.Supplier<T> work) {
-        boolean before = RECOMPUTE.get();
-        RECOMPUTE.set(true);
-        try {
-            return work.get();
-        } finally {
-            RECOMPUTE.set(before);
-        }
-    }
-
-    /** The weights of the block of queries {@code [i0, i0 + n)} of sequence {@code row} within the kept weights (N*L*L). */
-    private static Tensor weightsBlock(Tensor weights, int row, int length, int i0, int n) {
-        long first = ((long) row * length + i0) * length;
-        return weights.slice(0, first, first + (long) n * length);
-    }
 
     private FlashAttentionKernel() {
     }
@@ -158,24 +87,20 @@ final class FlashAttentionKernel {
         return new Operands(q2.nd4j(), k2.nd4j(), v.reshape(rows, d).nd4j(), ownKeys);
     }
 
-    /**
-     * Writes {@code out} (N, L, D) and returns the per-query statistics the backward needs; where
-     * {@code weights} (N*L*L floats) is given, each block's weights are made in it and kept.
-     */
-    static Stats forward(ChunkedAttentionProblem pb, Tensor q, Tensor k, Tensor v, Tensor out, Tensor weights) {
+    /** Writes {@code out} (N, L, D) and returns the per-query statistics the backward needs. */
+    static Stats forward(ChunkedAttentionProblem pb, Tensor q, Tensor k, Tensor v, Tensor out) {
         int length = pb.length();
         int qb = queryBlock(length);
         Operands ops = operands(pb, q, k, v);
         INDArray o = out.reshape((long) pb.rows() * length, pb.dim()).nd4j();
         float[] max = new float[pb.rows() * length];
         float[] logSum = new float[pb.rows() * length];
-        Tensor scratch = weights == null ? Tensor.empty(DType.FLOAT32, (long) qb * length) : null;
+        Tensor scores = Tensor.empty(DType.FLOAT32, (long) qb * length);
         Rows rowSteps = new Rows(pb);
         for (int row = 0; row < pb.rows(); row++) {
             for (int i0 = 0; i0 < length; i0 += qb) {
                 int n = Math.min(qb, length - i0);
                 int keys = rowSteps.visibleKeys(i0, n);
-                Tensor scores = weights != null ? weightsBlock(weights, row, length, i0, n) : scratch;
                 for (int pass = 0; pass < 2; pass++) {
                     INDArray s = scoresView(scores, n, keys);
                     // S = scale Q K^T: (QB, D) x (D, keys)
@@ -192,9 +117,7 @@ final class FlashAttentionKernel {
                         ops.rows(o, row, length, i0, i0 + n), false, false, 1.0, 0.0);
             }
         }
-        if (scratch != null) {
-            scratch.free();
-        }
+        scores.free();
         if (ops.ownKeys != null) {
             ops.ownKeys.free();
         }
@@ -206,12 +129,9 @@ final class FlashAttentionKernel {
         return scores.slice(0, 0, (long) n * keys).reshape(n, keys).nd4j();
     }
 
-    /**
-     * Writes the gradients of q, k (separate keys only) and v, each (N, L, D); {@code weights} are
-     * the forward's kept weights, or null to recompute them block by block.
-     */
+    /** Writes the gradients of q, k (separate keys only) and v, each (N, L, D). */
     static void backward(ChunkedAttentionProblem pb, Tensor q, Tensor k, Tensor v, Tensor out, Tensor dOut, Stats stats,
-            Tensor weights, Tensor dq, Tensor dk, Tensor dv) {
+            Tensor dq, Tensor dk, Tensor dv) {
         int length = pb.length();
         int d = pb.dim();
         long all = (long) pb.rows() * length;
@@ -228,7 +148,7 @@ final class FlashAttentionKernel {
         dKT.assign(0);
         dVT.assign(0);
         INDArray dQ = dq.reshape(all, d).nd4j();
-        Tensor scratch = weights == null ? Tensor.empty(DType.FLOAT32, (long) qb * length) : null;
+        Tensor scores = Tensor.empty(DType.FLOAT32, (long) qb * length);
         Tensor scoreGrads = Tensor.empty(DType.FLOAT32, (long) qb * length);
         Rows rowSteps = new Rows(pb);
         double scale = pb.spec().scale();
@@ -243,13 +163,10 @@ final class FlashAttentionKernel {
                 INDArray kRows = ops.rows(ops.k, row, length, 0, keys);
                 INDArray vRows = ops.rows(ops.v, row, length, 0, keys);
                 INDArray dORows = ops.rows(gradOut, row, length, i0, i0 + n);
-                Tensor scores = weights != null ? weightsBlock(weights, row, length, i0, n) : scratch;
                 INDArray s = scoresView(scores, n, keys);
                 INDArray ds = scoresView(scoreGrads, n, keys);
-                if (weights == null) {
-                    Nd4j.gemm(qRows, kRows, s, false, true, scale, 0.0);                    // S = scale Q K^T
-                    rowSteps.weightsFromStats(scores, row, i0, n, keys, stats);             // P
-                }
+                Nd4j.gemm(qRows, kRows, s, false, true, scale, 0.0);                        // S = scale Q K^T
+                rowSteps.weightsFromStats(scores, row, i0, n, keys, stats);                 // P
                 Nd4j.gemm(dORows, vRows, ds, false, true, 1.0, 0.0);                        // dP = dO V^T
                 rowSteps.logitGradients(scores, scoreGrads, row, i0, n, keys, delta);       // dS = P (dP - dO.O)
                 Nd4j.gemm(ds, kRows, ops.rows(dQ, row, length, i0, i0 + n), false, false, scale, 0.0); // dQ = scale dS K
@@ -257,9 +174,7 @@ final class FlashAttentionKernel {
                 addProduct(dORows, s, 1.0, dVTRow, keys, partial);                          // dV^T += dO^T P
             }
         }
-        if (scratch != null) {
-            scratch.free();
-        }
+        scores.free();
         scoreGrads.free();
         if (partial != null) {
             partial.free();

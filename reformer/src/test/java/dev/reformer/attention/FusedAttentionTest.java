@@ -113,14 +113,12 @@ class FusedAttentionTest {
         int length = 150;
         Tensor padding = padded ? padding(2, length, 120, 140) : null;
         Inputs in = new Inputs(dtype, 2, 1, length, 8, full.sharesQueryKey());
-        Attend attend = x -> in.shared ? full.attend(x[0], x[0], x[1], padding, null) : full.attend(x[0], x[1], x[2], padding, null);
-        Result fused = in.run(attend);
+        Result fused = in.run(x -> in.shared ? full.attend(x[0], x[0], x[1], padding, null)
+                : full.attend(x[0], x[1], x[2], padding, null));
         Inputs wide = in.inFloat64();
         Result composed = wide.run(x -> wide.shared ? full.attendStageByStage(x[0], x[0], x[1], padding)
                 : full.attendStageByStage(x[0], x[1], x[2], padding));
         fused.assertCloseTo(composed, dtype);
-        // the float32 kernel keeps these short sequences' weights for the backward; long ones recompute them
-        FlashAttentionKernel.recomputingWeights(() -> in.run(attend)).assertCloseTo(composed, dtype);
     }
 
     @Test
@@ -141,30 +139,6 @@ class FusedAttentionTest {
         Inputs sepWide = sep.inFloat64();
         Result stages = sepWide.run(x -> causal.attendStageByStage(x[0], x[1], x[2], padding));
         blocks.assertCloseTo(stages, DType.FLOAT32);
-        FlashAttentionKernel.recomputingWeights(() -> sep.run(x -> causal.attend(x[0], x[1], x[2], padding, null)))
-                .assertCloseTo(stages, DType.FLOAT32);
-        FlashAttentionKernel.recomputingWeights(() -> in.run(x -> full.attend(x[0], x[0], x[1], null, null)))
-                .assertCloseTo(composed, DType.FLOAT32);
-    }
-
-    @Test
-    void keptWeightsHoldTheirShareOfTheBudgetUntilTheBackward() {
-        FullAttention full = FullAttention.separate(false, 0.25);
-        Inputs in = new Inputs(DType.FLOAT32, 2, 1, 96, 8, false);
-        long before = FlashAttentionKernel.keptBytes();
-        Variable[] x = new Variable[3];
-        for (int i = 0; i < 3; i++) {
-            x[i] = Variable.parameter(in.values[i]);
-        }
-        Variable out = full.attend(x[0], x[1], x[2], null, null);
-        assertThat(FlashAttentionKernel.keptBytes() - before).as("two sequences' 96 x 96 weights, kept")
-                .isEqualTo(2L * 96 * 96 * Float.BYTES);
-        out.backward(in.upstream);
-        assertThat(FlashAttentionKernel.keptBytes()).as("given back by the backward").isEqualTo(before);
-        try (dev.reformer.autograd.GradMode.Scope off = dev.reformer.autograd.GradMode.disabled()) {
-            full.attend(x[0], x[1], x[2], null, null);
-        }
-        assertThat(FlashAttentionKernel.keptBytes()).as("nothing kept without a backward to follow").isEqualTo(before);
     }
 
     @Test
