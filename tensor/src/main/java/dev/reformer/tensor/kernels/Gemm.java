@@ -200,10 +200,11 @@ public final class Gemm {
         static final int PANEL = 2 * F.length();
         /**
          * Column panels from which a block copies A p-major first; narrower products read A in
-         * place. Measured on the AMD EPYC (AVX-512, JDK 17, one thread; AVX2 with -XX:UseAVX=2):
-         * the attention kernels' products (32x64x32, 32x32x64, 64x32x32 with A transposed) ran at
-         * 110-130 GFLOP/s in place against 40-50 with the copy (AVX2: 50-70 against 30-45), and
-         * products of 8 and more panels within the run-to-run spread either way.
+         * place. Measured on the AMD EPYC (AVX-512, JDK 17, one thread; bench/results/
+         * kernels-2026-12-02-pm.txt): the attention kernels' products (32x64x32, 32x32x64, 64x32x32
+         * with A transposed) ran at 111-137 GFLOP/s in place against 34-50 with the copy (with
+         * -XX:UseAVX=2: 49-72 against 33-46, the transposed one 29-40 against 29), and products of
+         * 8 and more panels within the run-to-run spread either way.
          */
         static final int PACK_PANELS = 8;
         /** Rows of C per register block: 6 with 256-bit vectors (16 registers), 8 with 512 bits (32 registers). */

@@ -33,7 +33,8 @@ public final class VectorLanes {
      * tree: neighbours first, then neighbouring pairs, and so on (a count that is not a power of
      * two splits into its halves the same way). The order is fixed, so the bits are; and the
      * additions depend on each other four deep for 16 lanes instead of sixteen deep left to right:
-     * softmax rows of 64 ran in 0.93 of their time (AMD EPYC, AVX-512, one thread).
+     * softmax rows of 64 ran in 0.83-0.93 of their time (AMD EPYC, AVX-512, one thread;
+     * bench/results/kernels-2026-12-02-pm.txt).
      */
     public static float sum(float[] lanes, int count) {
         return switch (count) {
