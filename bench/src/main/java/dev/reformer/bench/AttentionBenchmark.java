@@ -26,7 +26,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * resident size (VmHWM), beside JMH's times.
  *
  * <pre>
- *   OMP_NUM_THREADS=2 OMP_WAIT_POLICY=PASSIVE OPENBLAS_THREAD_TIMEOUT=4 \
+ *   OMP_NUM_THREADS=2 \
  *     java -jar bench/target/benchmarks.jar AttentionBenchmark -p variant=lsh4 -p length=4096
  * </pre>
  */

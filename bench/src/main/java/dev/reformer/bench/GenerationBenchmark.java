@@ -31,7 +31,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * 64 tokens.
  *
  * <pre>
- *   OMP_NUM_THREADS=2 OMP_WAIT_POLICY=PASSIVE OPENBLAS_THREAD_TIMEOUT=4 \
+ *   OMP_NUM_THREADS=2 \
  *     java -jar bench/target/benchmarks.jar GenerationBenchmark
  * </pre>
  */

@@ -28,14 +28,18 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  *   CONFIG: lsh:4096:4, lsh:4096:4:causal, full:1024, dupstep, lm, primitives; default: the issue's set
  * </pre>
  * {@code --plain} adds a third side, ours started as code that embeds the engine starts it: a
- * plain {@code java -cp} with none of the launcher's options or environment (no vector module,
- * default heap, no OMP_*, OPENBLAS_* variables), and the table gains its time and plain / ours.
- * Our processes get {@code OMP_NUM_THREADS=2}, {@code OMP_WAIT_POLICY=PASSIVE},
- * {@code OPENBLAS_THREAD_TIMEOUT=4}, {@code OPENBLAS_CORETYPE} chosen as the launcher does, the
- * vector module, a 64 MB young generation and a 1 GB heap, as the
- * launcher gives them (tensors live off the heap; a small young generation keeps the collector
- * from growing the heap, and the resident size, far past what the Java objects need); the peer
- * runs through its own {@code run.sh} (2 threads, jemalloc). Requires the peer set up with
+ * plain {@code java -cp} with none of the launcher's options (no vector module, default heap), and
+ * the table gains its time and plain / ours.
+ *
+ * <p>Every side starts without the environment's {@code OMP_*} and {@code OPENBLAS_*} variables,
+ * so that each BLAS picks its own kernels (a machine may export an {@code OPENBLAS_CORETYPE} that
+ * holds both sides back: this project's machines export Haswell, which halved the peer's sgemm
+ * rate, 193 against 357 GFLOP/s). Then every side gets {@code OMP_NUM_THREADS=2}; the engine sets
+ * its own native settings (tensor/NativeSettings), in the plain side too. Ours also gets the
+ * vector module, a 64 MB young generation and a 1 GB heap, as the launcher gives them (tensors
+ * live off the heap; a small young generation keeps the collector from growing the heap, and the
+ * resident size, far past what the Java objects need); the peer runs through its own
+ * {@code run.sh} (2 threads, jemalloc). Requires the peer set up with
  * {@code ../shared/peer/setup.sh}.
  *
  * <p>{@code --avx2} makes an AVX-512 machine stand in for an AVX2 one, on every side: our JVMs get
@@ -136,7 +140,7 @@ public final class SideBySide {
         System.out.println(table(rows, plain));
     }
 
-    /** Ours with the launcher's options and environment, or ({@code plain}) with none of them. */
+    /** Ours with the launcher's JVM options, or ({@code plain}) with none of them. */
     private static List<JsonNode> runOurs(String config, boolean plain) throws IOException, InterruptedException {
         String java = ProcessHandle.current().info().command().orElse("java");
         String classpath = System.getProperty("java.class.path");
@@ -152,56 +156,21 @@ public final class SideBySide {
         if (!config.equals("primitives")) {
             command.add(config);
         }
-        ProcessBuilder pb = new ProcessBuilder(command);
-        if (plain) {
-            pb.environment().keySet().removeIf(k -> k.startsWith("OMP_") || k.startsWith("OPENBLAS_")
-                    || k.equals("JAVA_TOOL_OPTIONS") || k.equals("JDK_JAVA_OPTIONS"));
-            if (avx2) {
-                pb.environment().put("OPENBLAS_CORETYPE", AVX2_CORETYPE);
-            }
-            return results(pb);
-        }
-        pb.environment().put("OMP_NUM_THREADS", "2");
-        pb.environment().put("OMP_WAIT_POLICY", "PASSIVE");
-        pb.environment().put("OPENBLAS_THREAD_TIMEOUT", "4");
-        String coreType = openBlasCoreType();
-        if (coreType != null) {
-            pb.environment().put("OPENBLAS_CORETYPE", coreType);
-        }
-        return results(pb);
+        return results(machine(new ProcessBuilder(command)));
     }
 
     /**
-     * The OpenBLAS kernels the launcher asks for: Skylake-X where the CPU has AVX-512 F/BW/DQ/VL
-     * (ND4J's OpenBLAS 0.3.19 otherwise takes Sapphire Rapids for a Cooper Lake and runs its
-     * SSE3 sgemm kernel), unless the caller chose; else null, OpenBLAS's own choice.
+     * A process on the machine this run stands for: the environment's OpenMP and OpenBLAS
+     * variables removed (each library's own choice), two threads, and under {@code --avx2}
+     * OpenBLAS and PyTorch kept to AVX2.
      */
-    static String openBlasCoreType() throws IOException {
+    private static ProcessBuilder machine(ProcessBuilder pb) {
+        pb.environment().keySet().removeIf(k -> k.startsWith("OMP_") || k.startsWith("OPENBLAS_")
+                || k.startsWith("ATEN_") || k.equals("JAVA_TOOL_OPTIONS") || k.equals("JDK_JAVA_OPTIONS"));
+        pb.environment().put("OMP_NUM_THREADS", "2");
         if (avx2) {
-            return AVX2_CORETYPE;
-        }
-        String chosen = System.getenv("OPENBLAS_CORETYPE");
-        if (chosen != null) {
-            return chosen;
-        }
-        Path cpuinfo = Path.of("/proc/cpuinfo");
-        if (!Files.isReadable(cpuinfo)) {
-            return null;
-        }
-        for (String line : Files.readAllLines(cpuinfo)) {
-            if (line.startsWith("flags")) {
-                List<String> flags = List.of(line.substring(line.indexOf(':') + 1).trim().split("\\s+"));
-                return flags.containsAll(List.of("avx512f", "avx512bw", "avx512dq", "avx512vl")) ? "SkylakeX" : null;
-            }
-        }
-        return null;
-    }
-
-    /** The peer's process on the machine this run stands for ({@code --avx2}: PyTorch and OpenBLAS kept to AVX2). */
-    private static ProcessBuilder peerMachine(ProcessBuilder pb) {
-        if (avx2) {
-            pb.environment().put("ATEN_CPU_CAPABILITY", "avx2");
             pb.environment().put("OPENBLAS_CORETYPE", AVX2_CORETYPE);
+            pb.environment().put("ATEN_CPU_CAPABILITY", "avx2");
         }
         return pb;
     }
@@ -211,17 +180,16 @@ public final class SideBySide {
             // The PyTorch script under the peer's settings: its run.sh with our script in place of peer_bench.py.
             String dest = Files.readString(Path.of(System.getProperty("user.home"), ".reformer-peer-dir")).trim();
             ProcessBuilder pb = new ProcessBuilder("/usr/bin/python3", "bench/scripts/torch_primitives.py");
-            pb.environment().put("OMP_NUM_THREADS", "2");
             pb.environment().put("LD_PRELOAD", "libjemalloc.so.2");
             pb.environment().put("MALLOC_CONF", "dirty_decay_ms:-1,muzzy_decay_ms:-1");
             pb.environment().put("PYTHONPATH", dest);
-            return results(peerMachine(pb));
+            return results(machine(pb));
         }
         String json = Workloads.Config.parse(config).peerJson();
         if (json == null) {
             return List.of();
         }
-        return results(peerMachine(new ProcessBuilder(peer.toString(), "--one", json)));
+        return results(machine(new ProcessBuilder(peer.toString(), "--one", json)));
     }
 
     private static List<JsonNode> results(ProcessBuilder pb) throws IOException, InterruptedException {

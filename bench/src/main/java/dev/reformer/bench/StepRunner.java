@@ -56,10 +56,16 @@ public final class StepRunner {
         System.out.println("RESULT " + String.format(Locale.ROOT,
                 "{\"config\":\"%s\",\"side\":\"ours\",\"median_s\":%.6f,\"min_s\":%.6f,\"max_s\":%.6f,\"times_s\":%s,"
                         + "\"warmup_steps\":%d,\"pre_hwm_mib\":%.1f,\"peak_hwm_mib\":%.1f,\"delta_mib\":%.1f,"
-                        + "\"peak_live_tensor_mib\":%.1f,\"threads\":%d,\"simd\":%s,\"java\":\"%s\"}",
+                        + "\"peak_live_tensor_mib\":%.1f,\"threads\":%d,\"simd\":%s,\"java\":\"%s\",\"openblas_coretype\":\"%s\"}",
                 config, sorted[RUNS / 2], sorted[0], sorted[RUNS - 1], Arrays.toString(times), warmups, pre, peak,
                 peak - pre, MemoryScope.stats().peakLiveBytes() / 1048576.0, Parallel.threads(), Kernels.vector(),
-                System.getProperty("java.version")));
+                System.getProperty("java.version"), openBlasCoreType()));
+    }
+
+    /** The OpenBLAS kernels asked for, by the environment or by the engine (NativeSettings); "auto" where neither chose. */
+    static String openBlasCoreType() {
+        String chosen = System.getenv("OPENBLAS_CORETYPE");
+        return chosen != null ? chosen : dev.reformer.tensor.NativeSettings.applied().getOrDefault("OPENBLAS_CORETYPE", "auto");
     }
 
     /** The process's peak resident memory so far (VmHWM), in MiB. */

@@ -24,7 +24,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * {@code MEMORY} line per trial as in {@link AttentionBenchmark}.
  *
  * <pre>
- *   OMP_NUM_THREADS=2 OMP_WAIT_POLICY=PASSIVE OPENBLAS_THREAD_TIMEOUT=4 \
+ *   OMP_NUM_THREADS=2 \
  *     java -jar bench/target/benchmarks.jar TrainingStepBenchmark
  * </pre>
  */

@@ -64,6 +64,8 @@ public final class Tensor {
         if (System.getProperty("org.bytedeco.javacpp.maxPhysicalBytes") == null) {
             System.setProperty("org.bytedeco.javacpp.maxPhysicalBytes", "0");
         }
+        // OpenBLAS's kernels and OpenMP's waiting, chosen before ND4J loads them (NativeSettings).
+        NativeSettings.apply();
     }
 
     // The layout is kept here, and the ND4J array over the storage is made only when an ND4J op
