@@ -16,9 +16,15 @@ import java.util.function.Supplier;
 
 /**
  * The engine's primitives on 16M float32 values, shaped (131072, 128), each timed as the median
- * of 15 calls after 10 warm-up calls, every call in a memory scope (its output goes back to the
- * pool, as in a training step). Prints one {@code RESULT {json}} line per op; the same ops in
- * PyTorch are {@code bench/scripts/torch_primitives.py}. {@link SideBySide} runs both.
+ * of 15 calls after its warm-up, every call in a memory scope (its output goes back to the pool,
+ * as in a training step). Prints one {@code RESULT {json}} line per op; the same ops in PyTorch
+ * are {@code bench/scripts/torch_primitives.py}. {@link SideBySide} runs both.
+ *
+ * <p>The warm-up is at least 10 calls and at least {@code -Dreformer.bench.primitiveWarmup}
+ * seconds (default 2) of calls, as {@link StepRunner} warms up by time: PyTorch needs no JIT, but
+ * the JVM recompiles the kernels an op shares with the ops before it, and with 10 calls only the
+ * first ops of a run were measured compiled (add_row took 6.6 ms after exp and add, 4.0 ms when
+ * run again later in the same JVM; bench/results/kernels-2026-12-02-eve.txt).
  */
 public final class PrimitivesRunner {
     private PrimitivesRunner() {
@@ -47,16 +53,21 @@ public final class PrimitivesRunner {
                 return norm.forward(xv);
             }
         });
+        long warmupNanos = (long) (Double.parseDouble(System.getProperty("reformer.bench.primitiveWarmup", "2")) * 1e9);
         for (Map.Entry<String, Supplier<Object>> op : ops.entrySet()) {
+            long warmupStart = System.nanoTime();
+            for (int i = 0; i < 10 || System.nanoTime() - warmupStart < warmupNanos; i++) {
+                try (MemoryScope scope = MemoryScope.open()) {
+                    op.getValue().get();
+                }
+            }
             double[] ms = new double[15];
-            for (int i = 0; i < 10 + ms.length; i++) {
+            for (int i = 0; i < ms.length; i++) {
                 long start = System.nanoTime();
                 try (MemoryScope scope = MemoryScope.open()) {
                     op.getValue().get();
                 }
-                if (i >= 10) {
-                    ms[i - 10] = (System.nanoTime() - start) / 1e6;
-                }
+                ms[i] = (System.nanoTime() - start) / 1e6;
             }
             Arrays.sort(ms);
             System.out.println("RESULT " + String.format(Locale.ROOT,
