@@ -33,6 +33,7 @@ public class OpOverheadBenchmark {
 
     @Setup
     public void setUp() {
+        dev.reformer.tensor.NativeSettings.apply(); // ND4J loads here, before any tensor: the engine's BLAS settings first
         a = Nd4j.rand(DataType.FLOAT, 16);
         b = Nd4j.rand(DataType.FLOAT, 16);
         ta = Tensor.wrap(a);

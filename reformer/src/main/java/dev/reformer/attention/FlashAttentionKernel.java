@@ -308,15 +308,31 @@ final class FlashAttentionKernel {
             return pb.spec().causal() ? i0 + n : length;
         }
 
-        /** One thread's rows: logits, their gradients and the mask flags. */
-        private final class Scratch {
-            final float[] s = new float[length];
-            final float[] ds = new float[length];
-            final int[] masked = new int[length];
+        /** One thread's rows: logits, their gradients and the mask flags, at least {@code length} long. */
+        private static final class Scratch {
+            final float[] s;
+            final float[] ds;
+            final int[] masked;
+
+            Scratch(int length) {
+                s = new float[length];
+                ds = new float[length];
+                masked = new int[length];
+            }
         }
 
-        /** Each thread's scratch, made once per kernel call: making it per block and pass took 4% of full attention at L = 1024. */
-        private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
+        /** Each thread's scratch, kept between calls: making it per block and pass took 4% of full attention at L = 1024. */
+        private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(() -> new Scratch(0));
+
+        /** This thread's scratch, long enough for this problem's rows. */
+        private Scratch scratch() {
+            Scratch t = SCRATCH.get();
+            if (t.s.length < length) {
+                t = new Scratch(length);
+                SCRATCH.set(t);
+            }
+            return t;
+        }
 
         /**
          * Masks and softmax of the block's rows in place; records each query's maximum and log sum.
@@ -327,7 +343,7 @@ final class FlashAttentionKernel {
             int[] barred = blocked(row);
             boolean[] spread = new boolean[1];
             Parallel.forRange(n, 8, (from, to) -> {
-                Scratch t = scratch.get();
+                Scratch t = scratch();
                 for (int i = from; i < to; i++) {
                     sb.get(i * keys, t.s, 0, keys);
                     masks.applyInOrder(t.s, t.masked, 0, keys, i0 + i, 0, barred);
@@ -370,7 +386,7 @@ final class FlashAttentionKernel {
             boolean vector = Kernels.vector();
             int[] barred = blocked(row);
             Parallel.forRange(n, 8, (from, to) -> {
-                Scratch t = scratch.get();
+                Scratch t = scratch();
                 for (int i = from; i < to; i++) {
                     int query = row * length + i0 + i;
                     sb.get(i * keys, t.s, 0, keys);

@@ -85,6 +85,7 @@ public record BenchConfig(String kind, String variant, int length, int hashes, b
 
     /** One float32 product {@code C = A B} of n x n matrices into a preallocated C, as BLAS runs it at its best. */
     private static Workloads.Step sgemm(int n) {
+        dev.reformer.tensor.NativeSettings.apply(); // ND4J loads here, before any tensor: the engine's BLAS settings first
         org.nd4j.linalg.api.ndarray.INDArray a = org.nd4j.linalg.factory.Nd4j.rand(org.nd4j.linalg.api.buffer.DataType.FLOAT, n, n);
         org.nd4j.linalg.api.ndarray.INDArray b = org.nd4j.linalg.factory.Nd4j.rand(org.nd4j.linalg.api.buffer.DataType.FLOAT, n, n);
         org.nd4j.linalg.api.ndarray.INDArray c = org.nd4j.linalg.factory.Nd4j.create(org.nd4j.linalg.api.buffer.DataType.FLOAT, n, n);

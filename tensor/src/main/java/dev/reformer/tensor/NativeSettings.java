@@ -33,8 +33,9 @@ import java.util.Map;
  * {@code systems} preset: Java itself can only read the environment), on Linux only. That works
  * only before OpenBLAS is loaded, so {@link Tensor} calls {@link #apply()} in its static
  * initialiser, before any ND4J array exists. Where ND4J was loaded first (the embedding code made
- * ND4J arrays of its own before its first tensor), a one-line notice says which setting came too
- * late and how to set it.
+ * ND4J arrays of its own before its first tensor), a one-line notice says which settings came too
+ * late and how to set them; so does one where {@code setenv} cannot be called. The variables are
+ * set while the JVM's own threads run, which read the C environment only at start-up.
  *
  * <pre>{@code
  * NativeSettings.applied();   // {OPENBLAS_CORETYPE=SkylakeX, OMP_WAIT_POLICY=PASSIVE, ...}: what this process set
@@ -47,8 +48,12 @@ public final class NativeSettings {
     private NativeSettings() {
     }
 
-    /** Sets the variables this process needs and its environment does not name; runs once, before ND4J loads. */
-    static synchronized void apply() {
+    /**
+     * Sets the variables this process needs and its environment does not name; runs once, and must
+     * run before ND4J loads. {@link Tensor} calls it; code that makes ND4J arrays of its own before
+     * its first tensor calls it first.
+     */
+    public static synchronized void apply() {
         if (done) {
             return;
         }
@@ -71,13 +76,21 @@ public final class NativeSettings {
                 }
             }
         } catch (LinkageError e) {
-            // No JNI library of the systems preset for this platform: the libraries keep their defaults.
+            System.err.println("reformer: could not set " + String.join(" ", wanted.keySet()) + " for ND4J's native libraries ("
+                    + e + "); export " + describe(wanted) + " before starting java");
             return;
         }
-        if (!missed.isEmpty() && wanted.containsKey("OPENBLAS_CORETYPE")) {
+        if (!missed.isEmpty()) {
             System.err.println("reformer: ND4J was loaded before the first tensor, too late to set " + String.join(" ", missed)
-                    + " for it (matrix products may run OpenBLAS's SSE3 kernels, about 4x slower); export them before starting java");
+                    + " for it (without OPENBLAS_CORETYPE matrix products may run OpenBLAS's SSE3 kernels, about 4x slower);"
+                    + " call NativeSettings.apply() before using ND4J, or export them before starting java");
         }
+    }
+
+    private static String describe(Map<String, String> settings) {
+        List<String> parts = new ArrayList<>();
+        settings.forEach((k, v) -> parts.add(k + "=" + v));
+        return String.join(" ", parts);
     }
 
     /** The variables this process set, and their values (empty where it set none). */

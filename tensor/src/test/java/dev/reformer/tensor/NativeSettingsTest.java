@@ -2,8 +2,11 @@ package dev.reformer.tensor;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import org.bytedeco.javacpp.BytePointer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledOnOs;
@@ -37,6 +40,30 @@ class NativeSettingsTest {
         assertThat(NativeSettings.applied()).isEqualTo(wanted);
         for (Map.Entry<String, String> e : wanted.entrySet()) {
             assertThat(nativeGetenv(e.getKey())).as(e.getKey()).isEqualTo(e.getValue());
+        }
+    }
+
+    @Test
+    @EnabledOnOs(OS.LINUX)
+    void aJvmStartedWithoutTheVariablesGetsThemFromTheEngine() throws Exception {
+        // as code embedding the engine starts: a plain java -cp, no OpenMP/OpenBLAS variables exported
+        ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), Child.class.getName());
+        pb.environment().keySet().removeIf(k -> k.startsWith("OMP_") || k.startsWith("OPENBLAS_"));
+        pb.redirectErrorStream(true);
+        Process p = pb.start();
+        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor()).as(output).isZero();
+        Map<String, String> expected = NativeSettings.wanted(Map.of(), NativeSettings.cpuFlags());
+        assertThat(output).as(output).contains("applied " + new TreeMap<>(expected));
+        assertThat(output).contains("OMP_WAIT_POLICY=PASSIVE", "OPENBLAS_THREAD_TIMEOUT=4");
+    }
+
+    /** The child JVM: one product (ND4J and OpenBLAS loaded), then what the engine set. */
+    public static final class Child {
+        public static void main(String[] args) {
+            Tensor.ones(DType.FLOAT32, 8, 8).matmul(Tensor.ones(DType.FLOAT32, 8, 8));
+            System.out.println("applied " + new TreeMap<>(NativeSettings.applied()));
         }
     }
 
