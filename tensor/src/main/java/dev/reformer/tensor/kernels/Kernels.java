@@ -11,7 +11,7 @@ import java.util.function.Supplier;
  *
  * <p>The vector API is an incubator module that the JVM loads only when started with
  * {@code --add-modules jdk.incubator.vector} (the launcher, the tests and the benchmarks do).
- * Without it nothing breaks: float32 tensors run the plain loops, in 1.3-3.3x the time of the vector
+ * Without it nothing breaks: float32 tensors run the plain loops, in 1.1-3.3x the time of the vector
  * kernels (the benchmarks measure it), and a one-line notice says so once.
  * {@code -Dreformer.simd=false} chooses the plain loops with the module loaded.
  *
@@ -107,7 +107,7 @@ public final class Kernels {
         if (!noticed && enabledByProperty()) {
             noticed = true;
             System.err.println("reformer: the JDK vector module is not loaded, so float32 kernels run as plain loops"
-                    + " (attention and training steps take 1.3-3.3x as long); start java with --add-modules jdk.incubator.vector for the vector kernels");
+                    + " (attention and training steps take 1.1-3.3x as long); start java with --add-modules jdk.incubator.vector for the vector kernels");
         }
     }
 
