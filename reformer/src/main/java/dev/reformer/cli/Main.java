@@ -71,7 +71,8 @@ public final class Main implements Runnable {
             String version = Main.class.getPackage().getImplementationVersion();
             return new String[] {
                 "reformer " + (version == null ? "development build" : version),
-                "Java " + System.getProperty("java.version") + ", ND4J 1.0.0-M2.1"
+                "Java " + System.getProperty("java.version") + ", ND4J 1.0.0-M2.1",
+                dev.reformer.tensor.kernels.Kernels.describe() + "; " + dev.reformer.tensor.NativeSettings.describe()
             };
         }
     }

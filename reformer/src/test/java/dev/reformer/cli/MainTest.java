@@ -46,7 +46,7 @@ class MainTest {
     void versionNamesTheProjectAndItsEngine() {
         Run r = run("--version");
         assertThat(r.exitCode()).isZero();
-        assertThat(r.out()).startsWith("reformer ").contains("ND4J 1.0.0-M2.1");
+        assertThat(r.out()).startsWith("reformer ").contains("ND4J 1.0.0-M2.1").contains("OpenBLAS kernels");
     }
 
     @Test

@@ -93,6 +93,17 @@ public final class NativeSettings {
         return String.join(" ", parts);
     }
 
+    /** One line naming OpenBLAS's kernels and who chose them, for {@code --version} and logs. */
+    public static String describe() {
+        apply();
+        String chosen = System.getenv("OPENBLAS_CORETYPE");
+        if (chosen != null) {
+            return "OpenBLAS kernels " + chosen + " (OPENBLAS_CORETYPE from the environment)";
+        }
+        String set = applied().get("OPENBLAS_CORETYPE");
+        return set != null ? "OpenBLAS kernels " + set + " (chosen by the engine for this CPU)" : "OpenBLAS kernels of its own choice";
+    }
+
     /** The variables this process set, and their values (empty where it set none). */
     public static synchronized Map<String, String> applied() {
         return Map.copyOf(APPLIED);
