@@ -62,10 +62,10 @@ public final class StepRunner {
                 System.getProperty("java.version"), openBlasCoreType()));
     }
 
-    /** The OpenBLAS kernels asked for, by the environment or by the engine (NativeSettings); "auto" where neither chose. */
+    /** The OpenBLAS kernels asked for, by the environment or by the engine; "auto" where neither chose. */
     static String openBlasCoreType() {
-        String chosen = System.getenv("OPENBLAS_CORETYPE");
-        return chosen != null ? chosen : dev.reformer.tensor.NativeSettings.applied().getOrDefault("OPENBLAS_CORETYPE", "auto");
+        String kernels = dev.reformer.tensor.NativeSettings.openBlasCoreType();
+        return kernels != null ? kernels : "auto";
     }
 
     /** The process's peak resident memory so far (VmHWM), in MiB. */

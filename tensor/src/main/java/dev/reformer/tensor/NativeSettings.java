@@ -65,43 +65,41 @@ public final class NativeSettings {
         if (wanted.isEmpty()) {
             return;
         }
-        boolean tooLate = nd4jLoaded();
-        List<String> missed = new ArrayList<>();
-        try {
-            for (Map.Entry<String, String> e : wanted.entrySet()) {
-                if (tooLate) {
-                    missed.add(e.getKey() + "=" + e.getValue());
-                } else if (org.bytedeco.systems.global.linux.setenv(e.getKey(), e.getValue(), 0) == 0) {
-                    APPLIED.put(e.getKey(), e.getValue());
-                }
-            }
-        } catch (LinkageError e) {
-            System.err.println("reformer: could not set " + String.join(" ", wanted.keySet()) + " for ND4J's native libraries ("
-                    + e + "); export " + describe(wanted) + " before starting java");
-            return;
-        }
-        if (!missed.isEmpty()) {
-            System.err.println("reformer: ND4J was loaded before the first tensor, too late to set " + String.join(" ", missed)
+        List<String> settings = new ArrayList<>();
+        wanted.forEach((name, value) -> settings.add(name + "=" + value));
+        if (nd4jLoaded()) {
+            System.err.println("reformer: ND4J was loaded before the first tensor, too late to set " + String.join(" ", settings)
                     + " for it (without OPENBLAS_CORETYPE matrix products may run OpenBLAS's SSE3 kernels, about 4x slower);"
                     + " call NativeSettings.apply() before using ND4J, or export them before starting java");
+            return;
+        }
+        try {
+            wanted.forEach((name, value) -> {
+                if (org.bytedeco.systems.global.linux.setenv(name, value, 0) == 0) {
+                    APPLIED.put(name, value);
+                }
+            });
+        } catch (LinkageError e) {
+            System.err.println("reformer: could not set ND4J's native settings (" + e + "); export "
+                    + String.join(" ", settings) + " before starting java");
         }
     }
 
-    private static String describe(Map<String, String> settings) {
-        List<String> parts = new ArrayList<>();
-        settings.forEach((k, v) -> parts.add(k + "=" + v));
-        return String.join(" ", parts);
+    /** OpenBLAS's kernel set as asked for, by the environment or by the engine; null where OpenBLAS chooses. */
+    public static String openBlasCoreType() {
+        apply();
+        String chosen = System.getenv("OPENBLAS_CORETYPE");
+        return chosen != null ? chosen : applied().get("OPENBLAS_CORETYPE");
     }
 
     /** One line naming OpenBLAS's kernels and who chose them, for {@code --version} and logs. */
     public static String describe() {
-        apply();
-        String chosen = System.getenv("OPENBLAS_CORETYPE");
-        if (chosen != null) {
-            return "OpenBLAS kernels " + chosen + " (OPENBLAS_CORETYPE from the environment)";
+        String kernels = openBlasCoreType();
+        if (kernels == null) {
+            return "OpenBLAS kernels of its own choice";
         }
-        String set = applied().get("OPENBLAS_CORETYPE");
-        return set != null ? "OpenBLAS kernels " + set + " (chosen by the engine for this CPU)" : "OpenBLAS kernels of its own choice";
+        return "OpenBLAS kernels " + kernels + (System.getenv("OPENBLAS_CORETYPE") != null
+                ? " (OPENBLAS_CORETYPE from the environment)" : " (chosen by the engine for this CPU)");
     }
 
     /** The variables this process set, and their values (empty where it set none). */
