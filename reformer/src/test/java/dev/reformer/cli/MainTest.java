@@ -42,6 +42,36 @@ class MainTest {
         });
     }
 
+    /**
+     * picocli formats a description with {@code String.format}; a lone {@code %} (as in "99%")
+     * makes it print a warning to the JVM's standard error, before the help, which the
+     * {@link CommandLine#setErr} writer does not catch. So this renders every command's help with
+     * {@code System.err} captured and asserts picocli said nothing there.
+     */
+    @Test
+    void everyCommandsHelpRendersWithoutAPicocliWarning() {
+        CommandLine root = Main.commandLine();
+        java.util.List<String> commands = new java.util.ArrayList<>();
+        commands.add("");
+        root.getSubcommands().keySet().forEach(commands::add);
+        assertThat(commands).contains("train", "eval", "generate", "bench", "reproduce", "probe");
+        java.io.PrintStream systemErr = System.err;
+        for (String command : commands) {
+            java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+            Run r;
+            System.setErr(new java.io.PrintStream(captured, true, java.nio.charset.StandardCharsets.UTF_8));
+            try {
+                r = command.isEmpty() ? run("--help") : run(command, "--help");
+            } finally {
+                System.setErr(systemErr);
+            }
+            String said = captured.toString(java.nio.charset.StandardCharsets.UTF_8) + r.err();
+            assertThat(r.exitCode()).as(command).isZero();
+            assertThat(r.out()).as(command).contains("Usage: reformer");
+            assertThat(said).as("what picocli printed beside the help of '" + command + "'").doesNotContain("picocli").isEmpty();
+        }
+    }
+
     @Test
     void versionNamesTheProjectAndItsEngine() {
         Run r = run("--version");
