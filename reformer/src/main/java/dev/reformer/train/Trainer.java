@@ -81,6 +81,7 @@ public final class Trainer {
             config = config.with(Map.of("data_sha256", text.sha256()));
         }
         ReformerConfig modelConfig = modelConfig(config, task);
+        StepTensors.requireIndexable(modelConfig, config.batch(), lengthOption(config));
         if (Files.exists(runDir)) {
             throw new TrainException("run directory " + runDir + " exists already: choose another --name, or continue it"
                     + " with --resume " + runDir);
@@ -145,6 +146,11 @@ public final class Trainer {
         }
         MetricsLog.truncateAfter(runDir, step);
         return new Trainer(config, runDir, task, model, adam, step, out, terminal);
+    }
+
+    /** The option that sets the sequence length of the run's task. */
+    private static String lengthOption(TrainConfig config) {
+        return config.task().equals("duplication") ? "--word-length" : "--length";
     }
 
     private static ReformerConfig modelConfig(TrainConfig config, Task task) {

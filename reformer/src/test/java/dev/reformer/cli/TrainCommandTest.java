@@ -120,6 +120,12 @@ class TrainCommandTest {
                 java.nio.charset.StandardCharsets.UTF_8));
         refused(run(charlm("--data", accented.toString(), "--length", "16", "--vocab", "128")),
                 "outside the vocabulary of 128");
+        // issue 18's two batches: before, a NegativeArraySizeException and an integer overflow after config.json was written
+        List<String> defaults = List.of("train", "--runs", dir.resolve("runs").toString(), "--steps", "2");
+        refused(run(Stream.concat(defaults.stream(), Stream.of("--batch", "100000000")).toArray(String[]::new)),
+                "--batch 100000000", "past the engine's limit", "use --batch");
+        refused(run(Stream.concat(defaults.stream(), Stream.of("--batch", "20000")).toArray(String[]::new)),
+                "--batch 20000", "2,621,440,000 elements", "use --batch 16383 or less");
         assertThat(snapshot(dir.resolve("runs"))).isEmpty();
     }
 
