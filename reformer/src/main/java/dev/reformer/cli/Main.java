@@ -1,5 +1,8 @@
 package dev.reformer.cli;
 
+import dev.reformer.train.RunFailedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -34,7 +37,8 @@ public final class Main implements Runnable {
     /**
      * A file the command could not read or write (a path that is a file where a directory should be,
      * no permission, a missing directory): one line naming the path and the reason, exit code 2.
-     * Anything else is a bug and keeps its stack trace.
+     * Anything else is unexpected (a bug, or the JVM out of memory): one line naming it and the log
+     * that holds its stack trace, exit code 1 (see {@link #unexpected}).
      */
     private static int failed(Exception e, CommandLine cmd, CommandLine.ParseResult parsed) throws Exception {
         if (e instanceof java.nio.file.FileSystemException f) {
@@ -46,7 +50,40 @@ public final class Main implements Runnable {
             cmd.getErr().flush();
             return 2;
         }
-        throw e;
+        return unexpected(e, cmd.getCommandSpec().qualifiedName(), cmd.getErr());
+    }
+
+    /** The log an unexpected error's stack trace is written to. */
+    static final String ERROR_LOG = "error.log";
+
+    /**
+     * Writes {@code e}'s stack trace to a log, inside the run folder when a training run kept one
+     * ({@link RunFailedException#runDir}), else to a new file in the system's temporary directory,
+     * and prints one line naming the error and the log; exit code 1.
+     */
+    static int unexpected(Exception e, String command, java.io.PrintWriter err) {
+        Throwable cause = e instanceof RunFailedException && e.getCause() != null ? e.getCause() : e;
+        Path runDir = e instanceof RunFailedException r ? r.runDir() : null;
+        java.io.StringWriter trace = new java.io.StringWriter();
+        cause.printStackTrace(new java.io.PrintWriter(trace));
+        String where;
+        try {
+            Path log = runDir != null ? runDir.resolve(ERROR_LOG)
+                    : Files.createTempFile("reformer-error-", ".log");
+            Files.writeString(log, command + ": " + java.time.Instant.now() + "\n" + trace);
+            where = "stack trace in " + log;
+        } catch (java.io.IOException | RuntimeException logFailed) {
+            where = "no log written (" + logFailed.getMessage() + "); stack trace:\n" + trace;
+        }
+        String kept = e instanceof RunFailedException
+                ? (runDir == null ? "; the run had no checkpoint yet and was removed"
+                        : Files.exists(runDir.resolve(dev.reformer.train.Checkpoint.FILE))
+                                ? "; the run keeps its last checkpoint, continue with --resume " + runDir
+                                : "; the run folder " + runDir + " holds no checkpoint")
+                : "";
+        err.println(command + ": unexpected error: " + cause + kept + "; " + where + " (please report it)");
+        err.flush();
+        return 1;
     }
 
     /** A mistyped command line: one line naming the problem and where the help is, exit code 2. */

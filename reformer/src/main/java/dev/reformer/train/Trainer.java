@@ -16,6 +16,7 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.UnaryOperator;
@@ -54,6 +55,7 @@ public final class Trainer {
     private final Progress progress;
     private volatile boolean stopRequested;
     private volatile long stopAfterStep = Long.MAX_VALUE;
+    private long failAtStep = Long.MAX_VALUE;
 
     private Trainer(TrainConfig config, Path runDir, Task task, ReformerLM model, AdamW optimizer, long firstStep,
             PrintStream out, boolean terminal) {
@@ -191,12 +193,45 @@ public final class Trainer {
         stopAfterStep = step;
     }
 
+    /** Makes update {@code step} (counting from 1) throw, as a bug would (for tests of failed runs). */
+    void failAt(long step) {
+        failAtStep = step;
+    }
+
     /** The learning rate of step {@code t} (counting from 0): linear warm-up, then constant. */
     double learningRate(long t) {
         return config.warmup() > 0 && t < config.warmup() ? config.lr() * (t + 1) / config.warmup() : config.lr();
     }
 
     public Result run() throws IOException {
+        try {
+            return train();
+        } catch (RuntimeException | Error e) {
+            throw new RunFailedException(removeIfNoCheckpoint() ? null : runDir, e);
+        }
+    }
+
+    /**
+     * After an unexpected error: a run that has no checkpoint yet (a new run that failed before its
+     * first) is removed, the files it wrote and then its folder, so no half-made run is left; true if
+     * it was. A run with a checkpoint keeps it and its metrics.
+     */
+    private boolean removeIfNoCheckpoint() {
+        if (Files.exists(runDir.resolve(Checkpoint.FILE))) {
+            return false;
+        }
+        try {
+            for (String file : List.of(CONFIG, MetricsLog.FILE, CURVES)) {
+                Files.deleteIfExists(runDir.resolve(file));
+            }
+            Files.deleteIfExists(runDir);                 // only if empty: anything else in it stays
+            return !Files.exists(runDir);
+        } catch (IOException cleanup) {
+            return false;
+        }
+    }
+
+    private Result train() throws IOException {
         out.println("reformer train: " + task.describe());
         out.println("reformer train: " + ComputeEstimate.of(config, task, model, firstStep).describe());
         if (firstStep > 0) {
@@ -212,6 +247,9 @@ public final class Trainer {
         try (MetricsLog metrics = MetricsLog.append(runDir)) {
             while (step < config.steps()) {
                 long t0 = System.nanoTime();
+                if (step + 1 == failAtStep) {
+                    throw new IllegalStateException("failure injected at step " + failAtStep);
+                }
                 double[] train = trainStep(step);
                 step++;
                 double seconds = (System.nanoTime() - t0) / 1e9;

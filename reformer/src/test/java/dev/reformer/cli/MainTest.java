@@ -85,4 +85,19 @@ class MainTest {
         assertThat(r.exitCode()).isEqualTo(2);
         assertThat(r.err()).contains("Unknown option: '--no-such-option'");
     }
+
+    @Test
+    void anUnexpectedErrorIsOneLineNamingItsLogExitCode1() throws java.io.IOException {
+        StringWriter err = new StringWriter();
+        int code = Main.unexpected(new IllegalStateException("a bug"), "reformer eval", new PrintWriter(err));
+        assertThat(code).isEqualTo(1);
+        assertThat(err.toString().strip().lines().count()).isEqualTo(1);
+        assertThat(err.toString()).startsWith("reformer eval: unexpected error: java.lang.IllegalStateException: a bug; stack trace in ");
+        java.nio.file.Path log = java.nio.file.Path.of(err.toString().replaceAll("(?s).*stack trace in (\\S+) .*", "$1"));
+        try {
+            assertThat(java.nio.file.Files.readString(log)).contains("a bug").contains("at dev.reformer.cli.MainTest");
+        } finally {
+            java.nio.file.Files.deleteIfExists(log);
+        }
+    }
 }

@@ -122,4 +122,33 @@ class TrainingRunTest {
         assertThat(Files.readAllBytes(run.resolve(MetricsLog.FILE))).isEqualTo(metrics);
         assertThat(Files.readAllBytes(run.resolve(Checkpoint.FILE))).isEqualTo(checkpoint);
     }
+
+    @Test
+    void aRunThatFailsBeforeItsFirstCheckpointIsRemoved() throws IOException {
+        Path run = dir.resolve("runs/early");
+        Trainer t = Trainer.start(small(), run, QUIET, false);
+        assertThat(run.resolve(Trainer.CONFIG)).exists();
+        t.failAt(5);                                    // checkpoints come every 8 steps
+        org.assertj.core.api.Assertions.assertThatThrownBy(t::run)
+                .isInstanceOf(RunFailedException.class).hasMessageContaining("failure injected at step 5")
+                .satisfies(e -> assertThat(((RunFailedException) e).runDir()).isNull());
+        assertThat(run).doesNotExist();
+        assertThat(dir.resolve("runs")).isEmptyDirectory();
+    }
+
+    @Test
+    void aRunThatFailsLaterKeepsItsLastCheckpointAndResumesToWhatAnUnbrokenRunWrites() throws IOException {
+        Trainer.start(small(), dir.resolve("whole"), QUIET, false).run();
+        Path run = dir.resolve("late");
+        Trainer first = Trainer.start(small(), run, QUIET, false);
+        first.failAt(12);                               // after step 8's checkpoint
+        org.assertj.core.api.Assertions.assertThatThrownBy(first::run)
+                .isInstanceOf(RunFailedException.class)
+                .satisfies(e -> assertThat(((RunFailedException) e).runDir()).isEqualTo(run));
+        assertThat(Checkpoint.configOf(run.resolve(Checkpoint.FILE))).isEqualTo(small());
+        Trainer second = Trainer.resume(run, c -> c, QUIET, false);
+        assertThat(second.firstStep()).isEqualTo(8);
+        second.run();
+        assertThat(comparable(run)).isEqualTo(comparable(dir.resolve("whole")));
+    }
 }
