@@ -64,26 +64,39 @@ public final class Main implements Runnable {
     static int unexpected(Exception e, String command, java.io.PrintWriter err) {
         Throwable cause = e instanceof RunFailedException && e.getCause() != null ? e.getCause() : e;
         Path runDir = e instanceof RunFailedException r ? r.runDir() : null;
-        java.io.StringWriter trace = new java.io.StringWriter();
-        cause.printStackTrace(new java.io.PrintWriter(trace));
         String where;
         try {
+            java.io.StringWriter trace = new java.io.StringWriter();
+            cause.printStackTrace(new java.io.PrintWriter(trace));
             Path log = runDir != null ? runDir.resolve(ERROR_LOG)
                     : Files.createTempFile("reformer-error-", ".log");
             Files.writeString(log, command + ": " + java.time.Instant.now() + "\n" + trace);
             where = "stack trace in " + log;
-        } catch (java.io.IOException | RuntimeException logFailed) {
-            where = "no log written (" + logFailed.getMessage() + "); stack trace:\n" + trace;
+        } catch (java.io.IOException | RuntimeException | Error logFailed) {
+            where = "no log written (" + firstLine(logFailed.toString()) + ")";
         }
-        String kept = e instanceof RunFailedException
-                ? (runDir == null ? "; the run had no checkpoint yet and was removed"
-                        : Files.exists(runDir.resolve(dev.reformer.train.Checkpoint.FILE))
-                                ? "; the run keeps its last checkpoint, continue with --resume " + runDir
-                                : "; the run folder " + runDir + " holds no checkpoint")
-                : "";
-        err.println(command + ": unexpected error: " + cause + kept + "; " + where + " (please report it)");
+        String line;
+        if (cause instanceof OutOfMemoryError) {
+            line = command + ": out of memory (" + firstLine(cause.getMessage()) + ")"
+                    + (e instanceof RunFailedException && runDir == null ? "; the run had no checkpoint yet and was removed" : "")
+                    + ": start again with a smaller --batch or --length, or give the JVM more memory"
+                    + " (REFORMER_JAVA_OPTS=-Xmx8g); " + where;
+        } else {
+            String kept = e instanceof RunFailedException
+                    ? (runDir == null ? "; the run had no checkpoint yet and was removed"
+                            : Files.exists(runDir.resolve(dev.reformer.train.Checkpoint.FILE))
+                                    ? "; the run keeps its last checkpoint, continue with --resume " + runDir
+                                    : "; the run folder " + runDir + " holds no checkpoint")
+                    : "";
+            line = command + ": unexpected error: " + firstLine(cause.toString()) + kept + "; " + where + " (please report it)";
+        }
+        err.println(line);
         err.flush();
         return 1;
+    }
+
+    private static String firstLine(String text) {
+        return text == null ? "" : text.strip().lines().findFirst().orElse("");
     }
 
     /** A mistyped command line: one line naming the problem and where the help is, exit code 2. */

@@ -12,7 +12,7 @@ import java.nio.file.Path;
 public final class RunFailedException extends RuntimeException {
     private final transient Path runDir;
 
-    RunFailedException(Path runDir, Throwable cause) {
+    public RunFailedException(Path runDir, Throwable cause) {
         super(cause.toString(), cause);
         this.runDir = runDir;
     }

@@ -102,7 +102,12 @@ public final class Trainer {
         } catch (FileAlreadyExistsException e) {
             throw new TrainException("run directory " + runDir + " exists already: choose another --name");
         }
-        Checkpoint.writeAtomically(runDir.resolve(CONFIG), config.toJson().getBytes(StandardCharsets.UTF_8));
+        try {
+            Checkpoint.writeAtomically(runDir.resolve(CONFIG), config.toJson().getBytes(StandardCharsets.UTF_8));
+        } catch (IOException | RuntimeException e) {
+            removeIfOnlyOurs(runDir);                     // the folder just made, with no config in it
+            throw e;
+        }
         return new Trainer(config, runDir, task, model, adam, 0, out, terminal);
     }
 
@@ -206,7 +211,7 @@ public final class Trainer {
     public Result run() throws IOException {
         try {
             return train();
-        } catch (RuntimeException | Error e) {
+        } catch (IOException | RuntimeException | Error e) {
             throw new RunFailedException(removeIfNoCheckpoint() ? null : runDir, e);
         }
     }
@@ -217,16 +222,26 @@ public final class Trainer {
      * it was. A run with a checkpoint keeps it and its metrics.
      */
     private boolean removeIfNoCheckpoint() {
-        if (Files.exists(runDir.resolve(Checkpoint.FILE))) {
-            return false;
-        }
-        try {
-            for (String file : List.of(CONFIG, MetricsLog.FILE, CURVES)) {
+        return !Files.exists(runDir.resolve(Checkpoint.FILE)) && removeIfOnlyOurs(runDir);
+    }
+
+    /**
+     * Removes {@code runDir} when it holds nothing but the files a run writes before its first
+     * checkpoint ({@link #CONFIG}, {@link MetricsLog#FILE}, {@link #CURVES}); anything else in it
+     * (a checkpoint's temporary file, a file someone put there) leaves it all as it is. True if removed.
+     */
+    private static boolean removeIfOnlyOurs(Path runDir) {
+        List<String> ours = List.of(CONFIG, MetricsLog.FILE, CURVES);
+        try (var files = Files.list(runDir)) {
+            if (!files.allMatch(f -> ours.contains(f.getFileName().toString()))) {
+                return false;
+            }
+            for (String file : ours) {
                 Files.deleteIfExists(runDir.resolve(file));
             }
-            Files.deleteIfExists(runDir);                 // only if empty: anything else in it stays
-            return !Files.exists(runDir);
-        } catch (IOException cleanup) {
+            Files.delete(runDir);
+            return true;
+        } catch (IOException | RuntimeException cleanup) {
             return false;
         }
     }

@@ -41,4 +41,24 @@ class LaunchOptionsTest {
         assertThat(LaunchOptions.quiet(25)).containsExactly("--enable-native-access=ALL-UNNAMED",
                 "--sun-misc-unsafe-memory-access=allow");
     }
+
+    /**
+     * bin/reformer.cmd (Windows) cannot run here, so this reads its {@code set "OPTIONS=..."} lines:
+     * for Java 17 and 25 the options they build are {@link LaunchOptions#launcher(int)}'s.
+     */
+    @Test
+    void theWindowsLauncherNamesTheSameOptions() throws IOException {
+        List<String> lines = java.nio.file.Files.readAllLines(Path.of("..", "bin", "reformer.cmd"));
+        for (int feature : new int[] {17, 25}) {
+            List<String> options = new java.util.ArrayList<>();
+            for (String line : lines) {
+                java.util.regex.Matcher m = java.util.regex.Pattern
+                        .compile("^\\s*(?:if !FEATURE! GEQ (\\d+) )?set \"OPTIONS=(?:!OPTIONS! )?(.*)\"$").matcher(line);
+                if (m.matches() && (m.group(1) == null || feature >= Integer.parseInt(m.group(1)))) {
+                    options.addAll(Arrays.asList(m.group(2).split(" ")));
+                }
+            }
+            assertThat(options).as("Java %d", feature).containsExactlyElementsOf(LaunchOptions.launcher(feature));
+        }
+    }
 }

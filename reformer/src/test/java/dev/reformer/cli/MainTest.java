@@ -100,4 +100,16 @@ class MainTest {
             java.nio.file.Files.deleteIfExists(log);
         }
     }
+
+    @Test
+    void aRunOutOfMemorySaysToShrinkTheRunNotToResumeIt() throws java.io.IOException {
+        StringWriter err = new StringWriter();
+        int code = Main.unexpected(new dev.reformer.train.RunFailedException(null, new OutOfMemoryError("Java heap space")),
+                "reformer train", new PrintWriter(err));
+        assertThat(code).isEqualTo(1);
+        assertThat(err.toString().strip().lines().count()).isEqualTo(1);
+        assertThat(err.toString()).startsWith("reformer train: out of memory (Java heap space); the run had no checkpoint yet and was removed")
+                .contains("smaller --batch").contains("REFORMER_JAVA_OPTS=-Xmx").doesNotContain("--resume");
+        java.nio.file.Files.deleteIfExists(java.nio.file.Path.of(err.toString().replaceAll("(?s).*stack trace in (\\S+).*", "$1").strip()));
+    }
 }

@@ -125,7 +125,7 @@ class TrainCommandTest {
         refused(run(Stream.concat(defaults.stream(), Stream.of("--batch", "100000000")).toArray(String[]::new)),
                 "--batch 100000000", "past the engine's limit", "use --batch");
         refused(run(Stream.concat(defaults.stream(), Stream.of("--batch", "20000")).toArray(String[]::new)),
-                "--batch 20000", "2,621,440,000 elements", "use --batch 16383 or less");
+                "--batch 20000", "2,621,440,000 elements", "use --batch 4095 or less");
         assertThat(snapshot(dir.resolve("runs"))).isEmpty();
     }
 
