@@ -75,21 +75,17 @@ public final class Main implements Runnable {
         } catch (java.io.IOException | RuntimeException | Error logFailed) {
             where = "no log written (" + firstLine(logFailed.toString()) + ")";
         }
-        String line;
-        if (cause instanceof OutOfMemoryError) {
-            line = command + ": out of memory (" + firstLine(cause.getMessage()) + ")"
-                    + (e instanceof RunFailedException && runDir == null ? "; the run had no checkpoint yet and was removed" : "")
-                    + ": start again with a smaller --batch or --length, or give the JVM more memory"
-                    + " (REFORMER_JAVA_OPTS=-Xmx8g); " + where;
-        } else {
-            String kept = e instanceof RunFailedException
-                    ? (runDir == null ? "; the run had no checkpoint yet and was removed"
-                            : Files.exists(runDir.resolve(dev.reformer.train.Checkpoint.FILE))
-                                    ? "; the run keeps its last checkpoint, continue with --resume " + runDir
-                                    : "; the run folder " + runDir + " holds no checkpoint")
-                    : "";
-            line = command + ": unexpected error: " + firstLine(cause.toString()) + kept + "; " + where + " (please report it)";
-        }
+        boolean outOfMemory = cause instanceof OutOfMemoryError;
+        String run = !(e instanceof RunFailedException) ? ""
+                : runDir == null ? "; the run had no checkpoint yet and was removed"
+                : !Files.exists(runDir.resolve(dev.reformer.train.Checkpoint.FILE)) ? "; the run folder " + runDir + " holds no checkpoint"
+                : outOfMemory ? "; the run keeps its last checkpoint"     // a resume would run out of memory again
+                : "; the run keeps its last checkpoint, continue with --resume " + runDir;
+        String line = outOfMemory
+                ? command + ": out of memory (" + firstLine(cause.getMessage()) + ")" + run
+                        + ": start again with a smaller --batch or --length, or give the JVM more memory"
+                        + " (REFORMER_JAVA_OPTS=-Xmx8g); " + where
+                : command + ": unexpected error: " + firstLine(cause.toString()) + run + "; " + where + " (please report it)";
         err.println(line);
         err.flush();
         return 1;

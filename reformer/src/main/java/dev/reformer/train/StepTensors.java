@@ -44,7 +44,7 @@ final class StepTensors {
         long streams = m.reversible() ? 2 : 1;
         Largest largest = new Largest(l * streams * m.dModel(), "the residual stream" + (streams == 2 ? "s" : "")
                 + ", batch x length " + l + " x " + (streams == 2 ? "2 x " : "") + "d_model " + m.dModel());
-        largest = max(largest, l * ceilDiv(m.dFf(), Math.max(1, m.ffChunks())),
+        largest = max(largest, l * ceilDiv(m.dFf(), m.ffChunks()),
                 "the feed-forward's hidden layer, batch x length " + l + " x d_ff " + m.dFf()
                         + (m.ffChunks() > 1 ? " / " + m.ffChunks() + " chunks" : ""));
         largest = max(largest, l * m.vocabSize(), "the output logits, batch x length " + l + " x vocab " + m.vocabSize());
@@ -53,7 +53,7 @@ final class StepTensors {
             long rounds = m.attentionOf(layer) == AttentionType.LSH ? m.lshHashes() : 1;
             largest = max(largest, heads * rounds * l * m.headDim(), "the attention's queries, batch x heads " + heads
                     + (rounds > 1 ? " x rounds " + rounds : "") + " x length " + l + " x head_dim " + m.headDim());
-            if (m.attentionOf(layer) == AttentionType.LSH && !m.lshRotationsSharedByBatch() && m.lshBucketFactors() != null) {
+            if (m.attentionOf(layer) == AttentionType.LSH && !m.lshRotationsSharedByBatch()) {
                 long halfBuckets = java.util.Arrays.stream(m.lshBucketFactors()).asLongStream().sum() / 2;
                 largest = max(largest, heads * m.headDim() * rounds * halfBuckets, "the LSH rotations, batch x heads "
                         + heads + " x head_dim " + m.headDim() + " x rounds " + rounds + " x " + halfBuckets);
@@ -74,12 +74,13 @@ final class StepTensors {
 
     /**
      * Refuses, with one line naming the tensor and the largest batch that fits, a step past
-     * {@link #limit}; {@code lengthOption} is the option that sets the sequence length.
+     * {@link #limit}; {@code batch} is at least 1 (TrainConfig.validate), {@code lengthOption} the
+     * option that sets the sequence length.
      */
     static void requireIndexable(ReformerConfig m, int batch, String lengthOption) {
         Largest largest = largestPerSequence(m);
         long limit = limit(m);
-        if (largest.perSequence() > limit / Math.max(1, batch)) {
+        if (largest.perSequence() > limit / batch) {
             long fits = limit / largest.perSequence();
             BigInteger elements = BigInteger.valueOf(largest.perSequence()).multiply(BigInteger.valueOf(batch));
             throw new TrainException(String.format(Locale.ROOT, "--batch %d: one step would hold %,d elements in %s,"

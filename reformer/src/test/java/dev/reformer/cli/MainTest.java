@@ -112,4 +112,18 @@ class MainTest {
                 .contains("smaller --batch").contains("REFORMER_JAVA_OPTS=-Xmx").doesNotContain("--resume");
         java.nio.file.Files.deleteIfExists(java.nio.file.Path.of(err.toString().replaceAll("(?s).*stack trace in (\\S+).*", "$1").strip()));
     }
+
+    @Test
+    void aFailedRunThatKeptItsCheckpointGetsItsLogInsideAndTheResumeCommand(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws java.io.IOException {
+        java.nio.file.Files.writeString(dir.resolve(dev.reformer.train.Checkpoint.FILE), "x");
+        StringWriter err = new StringWriter();
+        int code = Main.unexpected(new dev.reformer.train.RunFailedException(dir, new IllegalStateException("a bug")),
+                "reformer train", new PrintWriter(err));
+        assertThat(code).isEqualTo(1);
+        assertThat(err.toString().strip().lines().count()).isEqualTo(1);
+        assertThat(err.toString()).contains("unexpected error: java.lang.IllegalStateException: a bug; the run keeps its"
+                + " last checkpoint, continue with --resume " + dir + "; stack trace in " + dir.resolve(Main.ERROR_LOG));
+        assertThat(java.nio.file.Files.readString(dir.resolve(Main.ERROR_LOG))).contains("a bug");
+    }
 }
